@@ -1,0 +1,37 @@
+"""The ``dataforge`` command: ``dataforge jobs ...`` (and later ``dataforge dedup ...``)."""
+from __future__ import annotations
+
+import signal
+
+import click
+
+from dataforge import __version__
+from dataforge.cli.jobs import jobs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dataforge")
+def cli() -> None:
+    """dataforge: MapReduce filtering jobs over JSON lines, and fuzzy de-duplication.
+
+    \b
+    Exit codes: 0 done, 1 runtime failure (one line on stderr; --debug shows the
+    traceback), 2 usage error (bad option, missing input, output exists),
+    130 interrupted (Ctrl-C).
+
+    \b
+    Example:
+        dataforge jobs filter data/ --title "data scientist" -o ds.jsonl
+        zcat day.jsonl.gz | dataforge jobs split --test-size 0.3 -o out/
+    """
+
+
+cli.add_command(jobs)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    if hasattr(signal, "SIGPIPE"):
+        # `dataforge ... -o - | head` ends quietly, as other Unix tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    cli(prog_name="dataforge")

@@ -1,0 +1,30 @@
+"""Typed errors the library raises; the CLI turns them into exit codes and one line."""
+from __future__ import annotations
+
+
+class DataforgeError(Exception):
+    """A runtime failure: the CLI prints one line and exits 1."""
+
+    exit_code = 1
+
+
+class UsageError(DataforgeError):
+    """Bad options or paths found before any work starts: exit 2."""
+
+    exit_code = 2
+
+
+class InputPathError(UsageError):
+    """An input path is missing, unreadable, or a glob matches nothing."""
+
+
+class OutputExistsError(UsageError):
+    """The output path exists and overwriting was not asked for."""
+
+
+class StrictModeError(DataforgeError):
+    """--strict was given and some input lines had to be skipped."""
+
+
+class JobFailedError(DataforgeError):
+    """The mrjob runner failed (a task died, a cluster refused the job, ...)."""

@@ -1,0 +1,136 @@
+"""The base class of dataforge's mrjob jobs.
+
+Each job reads raw JSON lines and parses them itself, so a malformed line is
+counted and skipped instead of killing the job.  What was skipped travels back
+to the driver as Hadoop counters, which every mrjob runner collects:
+
+* group ``dataforge``: ``lines``, ``written`` (or ``written train`` ...),
+  ``skipped <reason>``, ``unranked <reason>``;
+* group ``dataforge first skip``: one counter per map task that skipped
+  something, named ``reason|split start|line in split|file``, from which the
+  driver names the first offending file:line.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from typing import Any, Iterator
+
+from mrjob.compat import jobconf_from_env
+from mrjob.job import MRJob
+from mrjob.protocol import BytesValueProtocol
+
+from dataforge.jobs.records import BOM, parse_record
+
+COUNTER_GROUP = "dataforge"
+LOCATION_GROUP = "dataforge first skip"
+
+
+class RecordJob(MRJob):
+    """Reads JSON-lines records; subclasses implement :meth:`map_record`."""
+
+    # raw line bytes: we parse them ourselves so a bad line is counted, not fatal
+    INPUT_PROTOCOL = BytesValueProtocol
+    # kept lines are written back byte for byte, never re-serialised
+    OUTPUT_PROTOCOL = BytesValueProtocol
+
+    def mapper_init(self) -> None:
+        self.tally: Counter[str] = Counter()
+        self.lines_seen = 0
+        self.first_skip: tuple[str, int] | None = None
+
+    def mapper(self, _: Any, line: bytes) -> Iterator[tuple[Any, Any]]:
+        self.lines_seen += 1
+        if line.startswith(BOM):
+            line = line[3:]
+        record, reason = parse_record(line)
+        if record is None:
+            self.skip("skipped " + reason)
+            return
+        yield from self.map_record(line, record)
+
+    def map_record(self, line: bytes, record: dict) -> Iterator[tuple[Any, Any]]:
+        raise NotImplementedError
+
+    def map_final(self) -> Iterator[tuple[Any, Any]]:
+        """What a map task yields after its last line (e.g. its own top N)."""
+        return iter(())
+
+    def mapper_final(self) -> Iterator[tuple[Any, Any]]:
+        yield from self.map_final()
+        self.tally["lines"] += self.lines_seen
+        for name, amount in sorted(self.tally.items()):
+            if amount:
+                self.increment_counter(COUNTER_GROUP, name, amount)
+        if self.first_skip is not None:
+            reason, line_no = self.first_skip
+            path = jobconf_from_env("mapreduce.map.input.file", "") or ""
+            start = jobconf_from_env("mapreduce.map.input.start", "0") or "0"
+            self.increment_counter(LOCATION_GROUP, f"{reason}|{start}|{line_no}|{path}", 1)
+
+    def skip(self, counter: str) -> None:
+        """Count a line this task could not use, remembering where the first was."""
+        self.tally[counter] += 1
+        if self.first_skip is None:
+            self.first_skip = (counter, self.lines_seen)
+
+    def count_written(self, name: str = "written", amount: int = 1) -> None:
+        self.tally[name] += amount
+
+
+class BoundedTopJob(RecordJob):
+    """Keeps the N records with the largest sort keys: per map task, then once.
+
+    Each map task holds at most N candidates in a heap and emits them from
+    mapper_final, so the single reducer sees at most N per task.  Keys are
+    tuples ending in the raw line, which breaks ties the same way on every
+    runner whatever the order of the input.
+    """
+
+    def top_n(self) -> int:
+        raise NotImplementedError
+
+    def sort_key(self, line: bytes, record: dict) -> tuple | None:
+        """The key to rank by, or None to leave the record out."""
+        raise NotImplementedError
+
+    def output_line(self, key: list, line: bytes) -> bytes:
+        return line
+
+    def mapper_init(self) -> None:
+        super().mapper_init()
+        self.heap: list[tuple[tuple, bytes]] = []
+
+    def map_record(self, line: bytes, record: dict) -> Iterator[tuple[Any, Any]]:
+        key = self.sort_key(line, record)
+        if key is not None:
+            _push_bounded(self.heap, (key, line), self.top_n())
+        return iter(())
+
+    def map_final(self) -> Iterator[tuple[Any, Any]]:
+        for key, line in self.heap:
+            # lines parsed as JSON, so they are valid UTF-8 and travel as text
+            yield None, [list(key), line.decode("utf-8")]
+
+    def reducer_init(self) -> None:
+        self.tally = Counter()
+
+    def reducer(self, _: Any, candidates: Iterator[list]) -> Iterator[tuple[Any, bytes]]:
+        heap: list[tuple[tuple, bytes]] = []
+        n = self.top_n()
+        for key, text in candidates:
+            _push_bounded(heap, (tuple(key), text.encode("utf-8")), n)
+        for key, line in sorted(heap, reverse=True):
+            self.tally["written"] += 1
+            yield None, self.output_line(list(key), line)
+
+    def reducer_final(self) -> None:
+        for name, amount in self.tally.items():
+            self.increment_counter(COUNTER_GROUP, name, amount)
+
+
+def _push_bounded(heap: list, item: tuple, n: int) -> None:
+    if len(heap) < n:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
