@@ -20,7 +20,7 @@ import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from mrjob.util import to_lines
 
@@ -118,10 +118,10 @@ def run_job(
         if remote:
             summary.outputs = [output]
         elif split_dir:
-            summary.outputs = _write_split(mr_runner.cat_output(), output)
+            summary.outputs = _write_split(_cat_output_in_order(mr_runner), output)
         else:
             with AtomicFile(output) as out:
-                for chunk in mr_runner.cat_output():
+                for chunk in _cat_output_in_order(mr_runner):
                     out.write(chunk)
             summary.outputs = [output]
     summary.seconds = time.monotonic() - started
@@ -138,6 +138,22 @@ def _make_job(job_class: type, args: list[str]):
         lines = [line for line in captured.getvalue().splitlines() if line.strip()]
         message = lines[-1].split("error: ", 1)[-1] if lines else "bad job arguments"
         raise UsageError(message) from None
+
+
+def _cat_output_in_order(mr_runner) -> Iterator[bytes]:
+    """The job's part files in name order (part-00000, part-00001, ...).
+
+    mrjob's own cat_output() lists them in os.walk order, which is arbitrary,
+    so output order would change between runs.
+    """
+    output_dir = mr_runner.get_output_dir()
+    parts = []
+    for path in mr_runner.fs.ls(output_dir):
+        relative = path[len(output_dir):].lstrip("/")
+        if not any(name.startswith(("_", ".")) for name in relative.split("/")):
+            parts.append(path)  # Hadoop's rule: skip _SUCCESS, .crc files and the like
+    for path in sorted(parts):
+        yield from mr_runner.fs.cat(path)
 
 
 def _write_split(chunks: Iterable[bytes], directory: str) -> list[str]:
