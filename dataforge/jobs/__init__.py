@@ -6,6 +6,13 @@ module as a plain mrjob script without importing it twice.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+
+if sys.version_info < (3, 12):
+    # mrjob imports distutils; setuptools' stand-in for it imports pkg_resources,
+    # ~0.15 s in the driver and again in every local task (docs/benchmarks.md)
+    os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
 
 _EXPORTS = {
     "MRFilter": "dataforge.jobs.filter",

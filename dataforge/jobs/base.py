@@ -13,6 +13,7 @@ to the driver as Hadoop counters, which every mrjob runner collects:
 from __future__ import annotations
 
 import heapq
+import os
 from collections import Counter
 from typing import Any, Iterator
 
@@ -21,6 +22,7 @@ from mrjob.job import MRJob
 from mrjob.protocol import BytesValueProtocol
 
 from dataforge.jobs.records import BOM, parse_record
+from dataforge.jobs.runners import RANGE_ENV
 
 COUNTER_GROUP = "dataforge"
 LOCATION_GROUP = "dataforge first skip"
@@ -33,6 +35,28 @@ class RecordJob(MRJob):
     INPUT_PROTOCOL = BytesValueProtocol
     # kept lines are written back byte for byte, never re-serialised
     OUTPUT_PROTOCOL = BytesValueProtocol
+
+    def _runner_class(self):
+        from dataforge.jobs.runners import RUNNER_CLASSES
+
+        return RUNNER_CLASSES.get(self.options.runner) or super()._runner_class()
+
+    def _read_input(self):
+        """Lines of this task's input: its byte range when the runner gave one."""
+        byte_range = os.environ.get(RANGE_ENV)
+        if not byte_range or self.options.args:
+            yield from super()._read_input()
+            return
+        start, length = map(int, byte_range.split(":"))
+        if length <= 0:
+            return
+        stdin = self.stdin
+        stdin.seek(start)
+        for line in stdin:
+            yield line
+            length -= len(line)
+            if length <= 0:
+                break
 
     def mapper_init(self) -> None:
         self.tally: Counter[str] = Counter()

@@ -29,9 +29,11 @@ from dataforge.io import STDIN, AtomicDirectory, AtomicFile, check_output_free, 
 from dataforge.jobs.base import COUNTER_GROUP, LOCATION_GROUP
 from dataforge.jobs.split import SIDES
 
-RUNNERS = ("inline", "local", "spark", "hadoop", "emr", "dataproc")
-# measured in docs/benchmarks.md: see the "jobs: runners" table
-DEFAULT_RUNNER = "inline"
+RUNNERS = ("auto", "inline", "local", "spark", "hadoop", "emr", "dataproc")
+DEFAULT_RUNNER = "auto"
+# "auto" picks local (all cores) from this much splittable input, inline below it:
+# local pays ~0.3 s to start its task processes (docs/benchmarks.md, runner table)
+AUTO_LOCAL_MIN_BYTES = 64 * 1024 * 1024
 _CLUSTER_RUNNERS = {"spark", "hadoop", "emr", "dataproc"}
 
 
@@ -88,6 +90,8 @@ def run_job(
         raise UsageError(f"unknown runner {runner!r}: choose from {', '.join(RUNNERS)}")
     paths = resolve_inputs(inputs)
     check_output_free(output, force)
+    if runner == "auto":
+        runner = choose_runner(paths)
     if split_dir and output == STDIN:
         raise UsageError("split writes a directory: give -o DIR (or --split train|test to write one side to stdout)")
 
@@ -126,6 +130,22 @@ def run_job(
             summary.outputs = [output]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def choose_runner(paths: Sequence[str]) -> str:
+    """The faster of inline and local for these inputs, on this machine.
+
+    Local runs one task per core, but only helps when there is enough input
+    to split: uncompressed files split by byte range, compressed ones run a
+    task each.  Standard input has no size to judge by, so it runs inline.
+    """
+    if (os.cpu_count() or 1) < 2 or any(p == STDIN or is_uri(p) for p in paths):
+        return "inline"
+    compressed = [p for p in paths if p.endswith((".gz", ".bz2"))]
+    splittable = sum(os.path.getsize(p) for p in paths if p not in compressed)
+    if len(compressed) >= 2:
+        splittable += 5 * sum(os.path.getsize(p) for p in compressed)  # ~5x once decompressed
+    return "local" if splittable >= AUTO_LOCAL_MIN_BYTES else "inline"
 
 
 def _make_job(job_class: type, args: list[str]):

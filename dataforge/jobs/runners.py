@@ -1,0 +1,75 @@
+"""mrjob's inline and local runners, minus one copy of the input.
+
+mrjob's simulated runners copy every uncompressed input file, line by line in
+Python, into one file per map task before the first mapper starts; on a 370 MB
+file that copy is about a third of the whole run (docs/benchmarks.md).  These
+subclasses hand each map task a byte range of the original file instead (a
+symlink as its input, the range in the environment) and leave everything else,
+compressed inputs included, to mrjob.  Split points fall on line boundaries,
+as Hadoop's do, and the jobs read exactly their range (see
+:meth:`dataforge.jobs.base.RecordJob._read_input`).
+"""
+from __future__ import annotations
+
+import os
+
+from mrjob.cat import is_compressed
+from mrjob.inline import InlineMRJobRunner
+from mrjob.local import LocalMRJobRunner
+
+RANGE_ENV = "DATAFORGE_INPUT_RANGE"
+
+
+class _ByteRangeSplits:
+    def _split_mapper_input(self, input_paths, step_num):
+        input_paths = list(input_paths)
+        if step_num != 0 or self._uses_input_manifest() or any(is_compressed(p) for p in input_paths):
+            return super()._split_mapper_input(input_paths, step_num)
+        # one range per task slot: a second wave of tasks would only add start-up time
+        total = sum(os.path.getsize(p) for p in input_paths)
+        split_size = max(total // self._num_mappers(step_num), 1)
+        splits = []
+        for path in input_paths:
+            size = os.path.getsize(path)
+            with open(path, "rb") as f:
+                start = 0
+                while True:
+                    end = _line_boundary(f, start + split_size, size)
+                    link = self._task_input_path("mapper", step_num, len(splits))
+                    self.fs.mkdir(os.path.dirname(link))
+                    os.symlink(os.path.abspath(path), link)
+                    splits.append(dict(file=path, start=start, length=end - start, byte_range=True))
+                    start = end
+                    if start >= size:
+                        break
+        return splits
+
+    def _env_for_task(self, task_type, step_num, task_num, map_split=None):
+        env = super()._env_for_task(task_type, step_num, task_num, map_split)
+        if map_split and map_split.get("byte_range"):
+            env[RANGE_ENV] = f"{map_split['start']}:{map_split['length']}"
+        else:
+            env.pop(RANGE_ENV, None)
+        return env
+
+
+def _line_boundary(f, offset: int, size: int) -> int:
+    """The first line start at or after *offset* (or the end of the file)."""
+    if offset >= size:
+        return size
+    f.seek(offset - 1)
+    if f.read(1) == b"\n":
+        return offset
+    f.readline()
+    return min(f.tell(), size)
+
+
+class RangeInlineRunner(_ByteRangeSplits, InlineMRJobRunner):
+    """mrjob's inline runner, reading input files in place."""
+
+
+class RangeLocalRunner(_ByteRangeSplits, LocalMRJobRunner):
+    """mrjob's local runner (all cores), reading input files in place."""
+
+
+RUNNER_CLASSES = {"inline": RangeInlineRunner, "local": RangeLocalRunner}
