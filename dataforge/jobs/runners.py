@@ -57,6 +57,8 @@ def _line_boundary(f, offset: int, size: int) -> int:
     """The first line start at or after *offset* (or the end of the file)."""
     if offset >= size:
         return size
+    if offset <= 0:
+        return 0
     f.seek(offset - 1)
     if f.read(1) == b"\n":
         return offset

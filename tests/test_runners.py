@@ -1,0 +1,67 @@
+"""dataforge's inline/local runners: byte-range splits read every line exactly once."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from dataforge.jobs import MRFilter, MRTopN, run_job
+from dataforge.jobs.run import AUTO_LOCAL_MIN_BYTES, choose_runner
+from dataforge.jobs.runners import _line_boundary
+
+
+@pytest.mark.parametrize("offset, expected", [(0, 0), (1, 4), (3, 4), (4, 4), (5, 9), (9, 9), (10, 10), (99, 10)])
+def test_line_boundary_is_the_next_line_start(offset, expected):
+    data = b"abc\ndefg\nh"  # lines start at 0, 4, 9; size 10
+    assert _line_boundary(io.BytesIO(data), offset, len(data)) == expected
+
+
+def lines_of(n: int, width_step: int = 7) -> list[bytes]:
+    return [json.dumps({"i": i, "pad": "x" * (i * width_step % 500)}).encode() for i in range(n)]
+
+
+@pytest.mark.parametrize("runner, cores", [("inline", "1"), ("local", "2"), ("local", "3")])
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_every_line_read_once_whatever_the_split(tmp_path, runner, cores, ending):
+    lines = lines_of(997)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + ending)
+    out = tmp_path / "out.jsonl"
+    summary = run_job(MRFilter, [], [str(src)], str(out), runner=runner, runner_args=["--num-cores", cores])
+    assert out.read_bytes().splitlines() == lines
+    assert summary.read == 997
+
+
+def test_first_skip_line_number_is_counted_from_the_file_start_in_a_later_split(tmp_path):
+    lines = lines_of(1000)
+    lines[899] = b'{"truncated": '
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    summary = run_job(MRFilter, [], [str(src)], str(tmp_path / "o.jsonl"), runner="local",
+                      runner_args=["--num-cores", "3"])
+    assert summary.skipped == {"invalid_json": 1}
+    assert summary.first_skip == f"{src}:900 (invalid_json)"
+
+
+def test_empty_and_compressed_inputs_mix(tmp_path):
+    import gzip
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    with gzip.open(tmp_path / "b.jsonl.gz", "wb") as f:
+        f.write(b'{"v": 2}\n{"v": 9}\n')
+    (tmp_path / "a.jsonl").write_bytes(b'{"v": 5}\n')
+    summary = run_job(MRTopN, ["-n", "2", "--by", "v", "--values"], [str(tmp_path)], str(tmp_path / "t.out"),
+                      runner="local")
+    assert (tmp_path / "t.out").read_bytes() == b"[9.0]\n[5.0]\n"
+    assert summary.read == 3
+
+
+def test_auto_runner_is_inline_for_small_or_piped_input_and_local_for_large(tmp_path):
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"{}\n")
+    large = tmp_path / "large.jsonl"
+    with open(large, "wb") as f:
+        f.truncate(AUTO_LOCAL_MIN_BYTES)  # sparse: size without the disk
+    assert choose_runner([str(small)]) == "inline"
+    assert choose_runner(["-"]) == "inline"
+    assert choose_runner([str(large)]) == "local"
