@@ -65,3 +65,14 @@ def test_auto_runner_is_inline_for_small_or_piped_input_and_local_for_large(tmp_
     assert choose_runner([str(small)]) == "inline"
     assert choose_runner(["-"]) == "inline"
     assert choose_runner([str(large)]) == "local"
+
+
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_first_skip_on_stdin_names_the_right_line(runner):
+    from conftest import run_cli
+
+    data = b"".join(b'{"i": %d}\n' % i for i in range(50)) + b'{"i": \n' + b'{"i": 99}\n'
+    result = run_cli("jobs", "filter", "-r", runner, "-o", "-", input=data)
+    assert result.returncode == 0
+    assert b"first at <stdin>:51 (invalid_json)" in result.stderr
+    assert len(result.stdout.splitlines()) == 51

@@ -215,9 +215,10 @@ def _first_location(names: list[str], paths: list[str]) -> str:
         parsed.append((order.get(os.path.abspath(local) if local else "", len(order)), int(start), int(line_no),
                        local, reason.split(" ", 1)[-1]))
     rank, start, line_no, local, reason = min(parsed)
+    if local and os.path.isfile(local):
+        line_no += _lines_before(local, start)
     if rank < len(order):
         shown = paths[rank]
-        line_no += _lines_before(local, start)
     elif os.path.basename(local) == "STDIN":
         shown = "<stdin>"  # mrjob copies standard input to a temporary file named STDIN
     else:

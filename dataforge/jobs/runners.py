@@ -69,6 +69,9 @@ def _line_boundary(f, offset: int, size: int) -> int:
 class RangeInlineRunner(_ByteRangeSplits, InlineMRJobRunner):
     """mrjob's inline runner, reading input files in place."""
 
+    def _num_mappers(self, step_num):
+        return 1  # tasks run one after another in this process: more ranges gain nothing
+
 
 class RangeLocalRunner(_ByteRangeSplits, LocalMRJobRunner):
     """mrjob's local runner (all cores), reading input files in place."""

@@ -1,0 +1,61 @@
+"""`make bench`: run every benchmark in the repository and rewrite docs/benchmarks.md.
+
+Each benchmark measures dataforge against a baseline in the same run, so the
+ratios hold on a noisy machine even when the absolute seconds drift.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+BENCHMARKS = [
+    ("Jobs: seed mrjob scripts against `dataforge jobs`", "make bench", [sys.executable, "benchmarks/jobs_bench.py"]),
+]
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        mem = f", {kb / 2**20:.0f} GiB"
+    except OSError:
+        pass
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores{mem}, "
+            f"Python {platform.python_version()}, {datetime.date.today().isoformat()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", help="run only benchmarks whose title contains this")
+    args = parser.parse_args()
+    sections = []
+    status = 0
+    for title, how, command in BENCHMARKS:
+        if args.only and args.only.lower() not in title.lower():
+            continue
+        print(f"== {title}", file=sys.stderr)
+        result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        status |= result.returncode
+        sections.append(f"## {title}\n\nRun with `{how}` (`{' '.join(['python', *command[1:]])}`).\n\n{result.stdout}")
+        print(result.stdout)
+    header = (
+        "# Benchmarks\n\n"
+        "Written by `make bench` (benchmarks/run.py); do not edit by hand.\n\n"
+        f"Machine: {machine()}. The machine is shared and noisy: compare the ratios, "
+        "which are measured within one run, more than the seconds.\n\n"
+    )
+    DOC.write_text(header + "\n\n".join(sections) + "\n")
+    print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
