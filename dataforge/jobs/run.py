@@ -94,6 +94,8 @@ def run_job(
         runner = choose_runner(paths)
     if split_dir and output == STDIN:
         raise UsageError("split writes a directory: give -o DIR (or --split train|test to write one side to stdout)")
+    if split_dir and is_uri(output):
+        raise UsageError("a split to a remote path writes one side a run: add --split train or --split test")
 
     with contextlib.ExitStack() as stack:
         extra = list(runner_args)

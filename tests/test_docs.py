@@ -1,0 +1,50 @@
+"""The docs stay true to the CLI: every command and option is documented."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from dataforge.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+JOBS_DOC = (ROOT / "docs" / "jobs.md").read_text()
+README = (ROOT / "README.md").read_text()
+
+
+def job_commands() -> dict[str, click.Command]:
+    return cli.commands["jobs"].commands
+
+
+@pytest.mark.parametrize("name", sorted(job_commands()))
+def test_every_job_command_has_a_section_and_every_option_is_documented(name):
+    assert f"## {name}" in JOBS_DOC
+    command = job_commands()[name]
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert any(opt in JOBS_DOC for opt in param.opts), f"{name}: {param.opts} missing from docs/jobs.md"
+
+
+@pytest.mark.parametrize("name", sorted(job_commands()))
+def test_every_command_help_has_an_example(name):
+    result = CliRunner().invoke(cli, ["jobs", name, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"dataforge jobs {name}" in result.output
+
+
+def test_readme_starts_with_the_two_commands_and_lists_exit_codes():
+    first_block = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 130 |"):
+        assert code in README and code in JOBS_DOC
+
+
+def test_top_level_help_and_version():
+    runner = CliRunner()
+    assert "jobs" in runner.invoke(cli, ["--help"]).output
+    assert runner.invoke(cli, ["--version"]).output.startswith("dataforge, version")
