@@ -26,5 +26,9 @@ class StrictModeError(DataforgeError):
     """--strict was given and some input lines had to be skipped."""
 
 
+class InputDataError(DataforgeError):
+    """An input file cannot be read through: a corrupt or truncated .gz/.bz2."""
+
+
 class JobFailedError(DataforgeError):
     """The mrjob runner failed (a task died, a cluster refused the job, ...)."""

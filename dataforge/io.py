@@ -110,11 +110,17 @@ def open_input(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def check_output_free(path: str, force: bool) -> None:
-    """Refuse an existing output path unless *force* (exit 2, before any work)."""
+def check_output_free(path: str, force: bool, directory: bool = False) -> None:
+    """Refuse an existing output path unless *force* (exit 2, before any work).
+
+    *directory* says the output is a directory (split); a file output that
+    names an existing directory is always refused.
+    """
     if path == STDIN or is_uri(path):
         return
     target = Path(path)
+    if not directory and target.is_dir():
+        raise UsageError(f"output {path} is a directory: give a file name (or - for stdout)")
     if target.is_dir() and not any(target.iterdir()):
         return  # an empty directory someone made for us is fair to fill
     if target.exists() or target.is_symlink():

@@ -9,9 +9,9 @@ mrjob's own scratch directories go to ``TMPDIR``, which each run points at
 ``tmp_path / "_scratch"`` so that they stay out of the system's /tmp and can be
 checked for leftovers.
 
-Tests marked ``xfail(strict=True)`` show bugs found in dataforge; each reason
-says what is wrong.  They turn into failures once the bug is fixed, as a
-reminder to drop the mark.
+Tests named for a failure mode (corrupt or truncated .gz, --where crashes,
+leftover temp directories, kill -INT) were each written against a bug that
+dataforge then fixed.
 """
 from __future__ import annotations
 
@@ -64,12 +64,23 @@ def _env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
         timeout: float = 60) -> Result:
-    """Run the installed console script in *cwd*; stdin is /dev/null unless *stdin* is given."""
-    proc = subprocess.run(
-        [DATAFORGE, *map(str, args)], cwd=cwd, capture_output=True, timeout=timeout, env=_env(cwd, env),
-        input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+    """Run the installed console script in *cwd*; stdin is /dev/null unless *stdin* is given.
+
+    The run gets a process group of its own, so that on a timeout its mrjob
+    task processes are killed along with it.
+    """
+    proc = subprocess.Popen(
+        [DATAFORGE, *map(str, args)], cwd=cwd, env=_env(cwd, env), start_new_session=True,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return Result(proc.returncode, out, err.decode("utf-8", "replace"))
 
 
 def jsonl(*records: dict) -> bytes:
@@ -206,19 +217,21 @@ def test_title_filter_survives_numeric_null_list_and_object_titles(tmp_path):
     assert out_records(tmp_path / "out.jsonl") == [{"title": "Senior DATA SCIENTIST"}]
 
 
-def test_first_skip_names_the_second_input_and_its_line_across_map_splits(tmp_path):
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_first_skip_names_the_second_input_and_its_line_across_map_splits(tmp_path, runner):
     write(tmp_path / "clean.jsonl", jsonl(*GOOD))
-    # 100 lines: the inline runner splits this file over several map tasks, so
-    # line 90 is counted inside a later split and must be turned back into 90
+    # 100 lines: the local runner splits this file over two map tasks, so line
+    # 90 is counted inside the second split and must be turned back into 90
     bad = [json.dumps({"title": "t", "i": i}).encode() for i in range(100)]
     bad[89] = b"[89]"
     bad[95] = b"{bad"
     write(tmp_path / "second.jsonl", b"\n".join(bad) + b"\n")
 
-    result = run(tmp_path, "jobs", "filter", "clean.jsonl", "second.jsonl", "-o", "out.jsonl", "--json")
+    result = run(tmp_path, "jobs", "filter", "clean.jsonl", "second.jsonl", "-o", "out.jsonl", "--json", "-r", runner)
 
     assert result.rc == 0, result.err
     summary = result.json()
+    assert summary["runner"] == runner
     assert summary["read"] == 103
     assert summary["written"] == 101
     assert summary["skipped"] == {"invalid_json": 1, "not_object": 1}
@@ -238,15 +251,15 @@ def test_first_skip_prefers_the_earlier_input_over_an_earlier_line(tmp_path):
     assert_first_skip(summary, "a.jsonl:7", "blank")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: for standard input, first_skip gives the line number inside the "
-                                       "mrjob input split, not in the stream (line 90 is reported as 15)")
-@pytest.mark.parametrize("how", ["dash", "no_input"])
-def test_first_skip_line_number_for_stdin_counts_from_the_start_of_the_stream(tmp_path, how):
+@pytest.mark.parametrize("how, runner", [("dash", "inline"), ("no_input", "inline"), ("dash", "local")])
+def test_first_skip_line_number_for_stdin_counts_from_the_start_of_the_stream(tmp_path, how, runner):
+    # (was wrong before 811c5e4: the line inside a later split was reported, 15 for 90)
     lines = [json.dumps({"title": "t", "i": i}).encode() for i in range(100)]
     lines[89] = b"[89]"
 
     args = ["-"] if how == "dash" else []
-    result = run(tmp_path, "jobs", "filter", *args, "-o", "out.jsonl", "--json", stdin=b"\n".join(lines) + b"\n")
+    result = run(tmp_path, "jobs", "filter", *args, "-o", "out.jsonl", "--json", "-r", runner,
+                 stdin=b"\n".join(lines) + b"\n")
 
     assert result.rc == 0
     summary = result.json()
@@ -498,13 +511,13 @@ def test_no_input_with_a_terminal_on_stdin_exits_2_instead_of_hanging(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mrjob's cat_output lists part files in directory order, so a "
-                                       "single file's kept lines come out in a shuffled order (ext4 hash order)")
-def test_filter_keeps_the_input_order_of_a_single_file(tmp_path):
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_filter_keeps_the_input_order_of_a_single_file(tmp_path, runner):
+    # (was shuffled before 40f25f5: mrjob's cat_output reads part files in directory order)
     records = [{"title": "t", "i": i} for i in range(200)]
     write(tmp_path / "in.jsonl", jsonl(*records))
 
-    result = run(tmp_path, "jobs", "filter", "in.jsonl", "-o", "out.jsonl")
+    result = run(tmp_path, "jobs", "filter", "in.jsonl", "-o", "out.jsonl", "-r", runner)
 
     assert result.rc == 0
     assert [r["i"] for r in out_records(tmp_path / "out.jsonl")] == list(range(200))
@@ -565,8 +578,6 @@ def test_split_accepts_an_existing_empty_directory(tmp_path):
     assert temp_leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: filter -o EXISTING_EMPTY_DIR passes the output check (meant for split), "
-                                       "runs the whole job, then fails with IsADirectoryError, exit 1 not 2")
 def test_filter_output_to_an_existing_empty_directory_is_a_usage_error(tmp_path):
     write(tmp_path / "in.jsonl", jsonl(*GOOD))
     (tmp_path / "outdir").mkdir()
@@ -662,8 +673,6 @@ def test_usage_errors_exit_2_before_any_work(tmp_path, args, needle):
     assert scratch_leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_condition lets OverflowError out of re.compile, so "
-                                       "--where 'a~x{9999999999}' prints a traceback and exits 1, not a usage error")
 def test_where_regex_with_a_huge_repeat_count_is_a_usage_error(tmp_path):
     write(tmp_path / "in.jsonl", jsonl(*GOOD))
 
@@ -673,8 +682,6 @@ def test_where_regex_with_a_huge_repeat_count_is_a_usage_error(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: get_path treats any str.isdigit() part as a list index and calls "
-                                       "int() on it; '²' crashes the map task (exit 1, extra mrjob lines on stderr)")
 def test_where_path_with_a_non_ascii_digit_on_a_list_does_not_crash(tmp_path):
     write(tmp_path / "in.jsonl", jsonl({"tags": ["a", "b"], "title": "x"}, {"tags": "a", "title": "y"}))
 
@@ -700,7 +707,7 @@ def test_corrupt_compressed_input_fails_with_one_line_and_exit_1(tmp_path, kind)
 
     assert result.rc == 1
     assert_one_error_line(result)
-    assert "--debug" in result.err or "failed" in result.err
+    assert f"cannot decompress {CORRUPT[kind]}" in result.err
     assert visible(tmp_path) == {CORRUPT[kind]}
     assert temp_leftovers(tmp_path) == []
 
@@ -716,12 +723,10 @@ def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path, how):
 
     assert result.rc == 1
     assert "Traceback (most recent call last)" in result.err
-    assert "JobFailedError" in result.err
+    assert "InputDataError: cannot decompress x.gz" in result.err
     assert not (tmp_path / "out.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the error for a corrupt compressed input does not say which file "
-                                       "('inline runner failed: Error -3 while decompressing data: ...')")
 def test_corrupt_gzip_error_names_the_file(tmp_path):
     write(tmp_path / "good.jsonl.gz", gzip.compress(jsonl(*GOOD)))
     write(tmp_path / "broken.jsonl.gz", os.urandom(4096))
@@ -732,8 +737,6 @@ def test_corrupt_gzip_error_names_the_file(tmp_path):
     assert_one_error_line(result, "broken.jsonl.gz")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a truncated .gz input is read up to the cut and the run succeeds "
-                                       "(exit 0, partial output); mrjob's gunzip_stream never checks end-of-stream")
 def test_truncated_gzip_input_is_a_runtime_failure(tmp_path):
     records = [{"title": "Data Scientist", "i": i, "pad": "p" * 50} for i in range(2000)]
     whole = gzip.compress(jsonl(*records))
@@ -746,8 +749,6 @@ def test_truncated_gzip_input_is_a_runtime_failure(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a failed run leaves mrjob's working directory (a copy of the input) "
-                                       "in TMPDIR: mrjob's default cleanup_on_failure is NONE")
 def test_failed_run_leaves_no_mrjob_working_directory(tmp_path):
     write(tmp_path / "x.gz", os.urandom(4096))
 
@@ -755,6 +756,18 @@ def test_failed_run_leaves_no_mrjob_working_directory(tmp_path):
 
     assert result.rc == 1
     assert scratch_leftovers(tmp_path) == []
+
+
+def test_failed_local_task_is_reported_in_one_line(tmp_path):
+    write(tmp_path / "in.jsonl", jsonl(*GOOD))
+
+    # a setup command that fails makes every map task fail: a runtime failure, not a usage error
+    result = run(tmp_path, "jobs", "filter", "in.jsonl", "-o", "out.jsonl", "-r", "local",
+                 "--mrjob-arg=--setup=false")
+
+    assert result.rc == 1
+    assert not (tmp_path / "out.jsonl").exists()
+    assert_one_error_line(result, "local runner failed")
 
 
 # --------------------------------------------------------------- split / topn / sample
@@ -812,7 +825,11 @@ def test_split_one_side_to_stdout_with_bad_lines(tmp_path):
 
 @pytest.fixture(scope="module")
 def big_input(tmp_path_factory) -> Path:
-    """About 200 MB of JSON lines, made in well under a second by repeating one line."""
+    """About 200 MB of JSON lines, made in well under a second by repeating one line.
+
+    That is above the auto runner's 64 MB threshold, so on a machine with two
+    or more cores these runs use the local runner and its task processes.
+    """
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
     line = json.dumps({"title": "Data Scientist", "description": "d" * 1000}).encode() + b"\n"
     with open(path, "wb") as f:
@@ -823,68 +840,125 @@ def big_input(tmp_path_factory) -> Path:
 
 
 def _grow(path: Path) -> None:
+    """Roughly double *path*, in whole lines."""
     with open(path, "rb") as f:
         block = f.read(1 << 24)
-    block = block[: block.rindex(b"\n") + 1]  # whole lines only
+    block = block[: block.rindex(b"\n") + 1]
     with open(path, "ab") as f:
-        for _ in range(max(1, path.stat().st_size >> 24)):
+        for _ in range(max(1, path.stat().st_size // len(block))):
             f.write(block)
 
 
-def interrupt(cwd: Path, big: Path, phase: str, *extra: str) -> tuple[Result, bool]:
-    """Start filter on *big*, send SIGINT in *phase*, return the result and whether the signal landed.
+def live_processes_in_group(pgid: int) -> list[str]:  # Linux /proc
+    """Processes (not zombies) still in process group *pgid*, as 'pid command'."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == pgid and state != "Z":
+            alive.append(f"{entry} {cmdline.strip()}")
+    return alive
+
+
+@dataclass
+class Interrupted:
+    result: Result
+    landed: bool  # the signal arrived while dataforge was still working
+    pgid: int
+    left_running: list[str]  # processes of the run still alive just after dataforge exited
+
+
+def interrupt(cwd: Path, big: Path, phase: str, *extra: str, whole_group: bool = True) -> Interrupted:
+    """Start filter on *big*, send SIGINT in *phase*, and report what happened.
 
     ``map``: once mrjob has made its working directory, plus half a second
-    (it is copying and mapping the input).  ``write``: as soon as the
-    temporary output file beside out.jsonl exists.
+    (the inline runner is reading the input).  ``tasks``: once a local-runner
+    map task process is alive.  ``write``: as soon as the temporary output
+    file beside out.jsonl exists.  *whole_group* sends the
+    signal to the run's process group, as Ctrl-C in a terminal does;
+    otherwise only to the dataforge process, as ``kill -INT PID`` does.
     """
     proc = subprocess.Popen([DATAFORGE, "jobs", "filter", str(big), "-o", "out.jsonl", *extra], cwd=cwd,
-                            env=_env(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+                            env=_env(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    pgid = proc.pid  # a new session: the process group is ours alone
     try:
+        deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
             if phase == "map" and scratch_leftovers(cwd):
                 time.sleep(0.5)
+                break
+            if phase == "tasks" and any("--mapper" in p for p in live_processes_in_group(pgid)):
+                time.sleep(0.2)
                 break
             if phase == "write" and any(n.startswith(".out.jsonl.") for n in os.listdir(cwd)):
                 time.sleep(0.05)
                 break
             time.sleep(0.005)
         landed = proc.poll() is None
-        proc.send_signal(signal.SIGINT)
+        if whole_group:
+            os.killpg(pgid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
+        time.sleep(0.3)  # let task processes that got the signal finish dying
+        left = live_processes_in_group(pgid)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return Result(proc.returncode, out, err.decode("utf-8", "replace")), landed
+        try:
+            os.killpg(pgid, signal.SIGKILL)  # whatever of this run is left
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    return Interrupted(Result(proc.returncode, out, err.decode("utf-8", "replace")), landed, pgid, left)
 
 
-def interrupt_until_it_lands(cwd: Path, big: Path, phase: str, *extra: str) -> Result:
+def interrupt_until_it_lands(cwd: Path, big: Path, phase: str, *extra: str, whole_group: bool = True) -> Interrupted:
     for _ in range(3):
-        result, landed = interrupt(cwd, big, phase, *extra)
-        if landed and result.rc != 0:
-            return result
-        # the run finished before the signal: clean up and try a bigger input
+        got = interrupt(cwd, big, phase, *extra, whole_group=whole_group)
+        if got.landed and got.result.rc != 0:
+            return got
+        # the run finished before the signal: start again, on a bigger input
         (cwd / "out.jsonl").unlink(missing_ok=True)
         if extra:
             write(cwd / "out.jsonl", b"previous result\n")
+        _drop_scratch(cwd)
         _grow(big)
     pytest.fail("dataforge kept finishing before SIGINT arrived, even on a bigger input")
 
 
 def _drop_scratch(cwd: Path) -> None:
-    shutil.rmtree(cwd / SCRATCH, ignore_errors=True)  # up to 400 MB if mrjob left it behind
+    shutil.rmtree(cwd / SCRATCH, ignore_errors=True)  # task output if mrjob left it behind
 
 
-def test_sigint_while_running_exits_130_and_leaves_no_output(tmp_path, big_input):
+def test_sigint_while_local_tasks_run_exits_130_and_leaves_no_output_or_processes(tmp_path, big_input):
     try:
-        result = interrupt_until_it_lands(tmp_path, big_input, "map")
+        got = interrupt_until_it_lands(tmp_path, big_input, "tasks", "-r", "local")
 
-        assert result.rc == 130, result.err
-        assert result.err.strip() == "Interrupted."
-        assert result.out == b""
+        assert got.result.rc == 130, got.result.err
+        assert got.result.err.strip() == "Interrupted."
+        assert got.result.out == b""
         assert visible(tmp_path) == set()  # neither out.jsonl nor .out.jsonl.*.tmp
+        assert temp_leftovers(tmp_path) == []
+        assert got.left_running == []  # Ctrl-C reaches the map tasks too
+    finally:
+        _drop_scratch(tmp_path)
+
+
+def test_sigint_on_the_inline_runner_exits_130_and_leaves_no_output(tmp_path, big_input):
+    try:
+        got = interrupt_until_it_lands(tmp_path, big_input, "map", "-r", "inline")
+
+        assert got.result.rc == 130, got.result.err
+        assert got.result.err.strip() == "Interrupted."
+        assert got.result.out == b""
+        assert visible(tmp_path) == set()
         assert temp_leftovers(tmp_path) == []
     finally:
         _drop_scratch(tmp_path)
@@ -893,10 +967,10 @@ def test_sigint_while_running_exits_130_and_leaves_no_output(tmp_path, big_input
 def test_sigint_while_writing_exits_130_and_keeps_the_previous_output(tmp_path, big_input):
     write(tmp_path / "out.jsonl", b"previous result\n")
     try:
-        result = interrupt_until_it_lands(tmp_path, big_input, "write", "--force")
+        got = interrupt_until_it_lands(tmp_path, big_input, "write", "--force")
 
-        assert result.rc == 130, result.err
-        assert result.err.strip() == "Interrupted."
+        assert got.result.rc == 130, got.result.err
+        assert got.result.err.strip() == "Interrupted."
         assert (tmp_path / "out.jsonl").read_bytes() == b"previous result\n"
         assert visible(tmp_path) == {"out.jsonl"}
         assert temp_leftovers(tmp_path) == []
@@ -904,13 +978,22 @@ def test_sigint_while_writing_exits_130_and_keeps_the_previous_output(tmp_path, 
         _drop_scratch(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Ctrl-C while mrjob runs leaves its working directory (a full copy of "
-                                       "the input, ~270 MB here) in TMPDIR: mrjob's cleanup_on_failure is NONE")
 def test_sigint_leaves_no_mrjob_working_directory(tmp_path, big_input):
     try:
-        result = interrupt_until_it_lands(tmp_path, big_input, "map")
+        got = interrupt_until_it_lands(tmp_path, big_input, "tasks", "-r", "local")
 
-        assert result.rc == 130
+        assert got.result.rc == 130
         assert scratch_leftovers(tmp_path) == []
+    finally:
+        _drop_scratch(tmp_path)
+
+
+def test_sigint_to_the_driver_alone_stops_the_local_tasks(tmp_path, big_input):
+    try:
+        got = interrupt_until_it_lands(tmp_path, big_input, "tasks", "-r", "local", whole_group=False)
+
+        assert got.result.rc == 130, got.result.err
+        assert visible(tmp_path) == set()
+        assert got.left_running == []
     finally:
         _drop_scratch(tmp_path)

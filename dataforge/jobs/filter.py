@@ -7,7 +7,7 @@ As a plain mrjob script::
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 from dataforge.jobs.base import RecordJob
 from dataforge.jobs.where import parse_condition
@@ -29,17 +29,17 @@ class MRFilter(RecordJob):
             self.arg_parser.error(str(e))
         self.needle = self.options.title.lower() if self.options.title is not None else None
 
-    def map_record(self, line: bytes, record: dict) -> Iterator[tuple[Any, bytes]]:
+    def map_record(self, line: bytes, record: dict) -> Sequence[tuple[Any, bytes]]:
         if self.needle is not None:
             title = record.get("title")
             # the seed's test, minus its crash on a null or numeric title
             if not isinstance(title, str) or self.needle not in title.lower():
-                return
+                return ()
         for condition in self.conditions:
             if not condition.matches(record):
-                return
+                return ()
         self.count_written()
-        yield None, line
+        return ((None, line),)
 
 
 if __name__ == "__main__":

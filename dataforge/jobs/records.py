@@ -57,7 +57,8 @@ def get_path(record: Any, parts: tuple[str, ...]) -> Any:
             value = value.get(part, MISSING)
             if value is MISSING:
                 return MISSING
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and len(part) < 19 and part.isascii() and part.isdigit() \
+                and int(part) < len(value):
             value = value[int(part)]
         else:
             return MISSING
@@ -73,11 +74,14 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None or value is MISSING:
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            return None
     elif isinstance(value, str):
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     else:
         return None

@@ -89,7 +89,7 @@ def run_job(
     if runner not in RUNNERS:
         raise UsageError(f"unknown runner {runner!r}: choose from {', '.join(RUNNERS)}")
     paths = resolve_inputs(inputs)
-    check_output_free(output, force)
+    check_output_free(output, force, directory=split_dir)
     if runner == "auto":
         runner = choose_runner(paths)
     if split_dir and output == STDIN:
@@ -99,6 +99,8 @@ def run_job(
 
     with contextlib.ExitStack() as stack:
         extra = list(runner_args)
+        if not any(a.startswith("--cleanup-on-failure") for a in extra):
+            extra += ["--cleanup-on-failure", "ALL"]  # mrjob keeps a failed run's temp files by default
         if runner in _CLUSTER_RUNNERS:
             extra += ["--py-files", _package_zip(stack)]
         remote = is_uri(output)

@@ -12,10 +12,15 @@ as Hadoop's do, and the jobs read exactly their range (see
 from __future__ import annotations
 
 import os
+import shutil
+import zlib
 
 from mrjob.cat import is_compressed
 from mrjob.inline import InlineMRJobRunner
 from mrjob.local import LocalMRJobRunner
+
+from dataforge.errors import InputDataError
+from dataforge.io import open_input
 
 RANGE_ENV = "DATAFORGE_INPUT_RANGE"
 
@@ -23,13 +28,19 @@ RANGE_ENV = "DATAFORGE_INPUT_RANGE"
 class _ByteRangeSplits:
     def _split_mapper_input(self, input_paths, step_num):
         input_paths = list(input_paths)
-        if step_num != 0 or self._uses_input_manifest() or any(is_compressed(p) for p in input_paths):
+        if step_num != 0 or self._uses_input_manifest():
             return super()._split_mapper_input(input_paths, step_num)
         # one range per task slot: a second wave of tasks would only add start-up time
-        total = sum(os.path.getsize(p) for p in input_paths)
+        total = sum(os.path.getsize(p) for p in input_paths if not is_compressed(p))
         split_size = max(total // self._num_mappers(step_num), 1)
         splits = []
         for path in input_paths:
+            task_input = self._task_input_path("mapper", step_num, len(splits))
+            self.fs.mkdir(os.path.dirname(task_input))
+            if is_compressed(path):
+                _decompress_into(path, task_input)
+                splits.append(dict(file=path, start=0, length=os.path.getsize(path)))
+                continue
             size = os.path.getsize(path)
             with open(path, "rb") as f:
                 start = 0
@@ -51,6 +62,16 @@ class _ByteRangeSplits:
         else:
             env.pop(RANGE_ENV, None)
         return env
+
+
+def _decompress_into(path: str, target: str) -> None:
+    """Decompress a .gz/.bz2 input for its map task, failing on corrupt or
+    truncated data (mrjob's own decompression stops silently at a cut)."""
+    try:
+        with open_input(path) as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputDataError(f"cannot decompress {path}: {e}") from None
 
 
 def _line_boundary(f, offset: int, size: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from mrjob.step import MRStep
 
@@ -57,15 +57,13 @@ class MRSample(BoundedTopJob):
             return random.random()
         return seeded_uniform(self.options.seed, line)
 
-    def map_record(self, line: bytes, record: dict) -> Iterator[tuple[Any, Any]]:
+    def map_record(self, line: bytes, record: dict) -> Sequence[tuple[Any, Any]]:
         if self.options.size is not None:
             return super().map_record(line, record)
-        return self._bernoulli(line)
-
-    def _bernoulli(self, line: bytes) -> Iterator[tuple[Any, bytes]]:
         if self.random_key(line) < self.options.fraction:
             self.count_written()
-            yield None, line
+            return ((None, line),)
+        return ()
 
     def map_final(self) -> Iterator[tuple[Any, Any]]:
         if self.options.size is None:

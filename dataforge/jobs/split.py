@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 from mrjob.protocol import BytesProtocol, BytesValueProtocol
 
@@ -66,14 +66,15 @@ class MRSplit(RecordJob):
             key = get_path(json.loads(line), self.key_path)
         return key
 
-    def map_record(self, line: bytes, record: dict) -> Iterator[tuple[Any, bytes]]:
+    def map_record(self, line: bytes, record: dict) -> Sequence[tuple[Any, bytes]]:
         side = "test" if md5_in_fraction(self.split_key(line, record), self.numer, self.denom) else "train"
         if self.options.split is None:
             self.count_written("written " + side)
-            yield side.encode(), line
-        elif side == self.options.split:
+            return ((side.encode(), line),)
+        if side == self.options.split:
             self.count_written("written " + side)
-            yield None, line
+            return ((None, line),)
+        return ()
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def parse_condition(text: str) -> Condition:
     if op == "~":
         try:
             regex = re.compile(operand, re.IGNORECASE)
-        except re.error as e:
+        except (re.error, OverflowError, RecursionError, ValueError) as e:
             raise ValueError(f"bad regular expression in --where {text!r}: {e}") from None
         return Condition(text, path, op, operand, regex=regex)
     number = as_number(operand)
@@ -84,7 +84,7 @@ def _equals(value: Any, operand: str, number: float | None) -> bool:
     if value is None:
         return operand == "null"
     if isinstance(value, (int, float)):
-        return number is not None and float(value) == number
+        return number is not None and as_number(value) == number
     return False  # missing, or an object/array
 
 
@@ -93,6 +93,8 @@ def _as_text(value: Any) -> str | None:
         return value
     if value is MISSING or isinstance(value, (dict, list)):
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # orjson refuses ints beyond 64 bits
     return orjson.dumps(value).decode()
 
 
