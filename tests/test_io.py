@@ -76,11 +76,13 @@ def test_existing_output_refused_without_force(tmp_path):
 
 def test_empty_directory_is_a_free_output_and_a_foreign_one_is_never_replaced(tmp_path):
     (tmp_path / "empty").mkdir()
-    check_output_free(str(tmp_path / "empty"), force=False)
+    check_output_free(str(tmp_path / "empty"), force=False, directory=True)
+    with pytest.raises(UsageError, match="is a directory"):
+        check_output_free(str(tmp_path / "empty"), force=True)  # a file output cannot go there
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "notes.txt").write_text("mine")
     with pytest.raises(UsageError, match="did not write"):
-        check_output_free(str(tmp_path / "home"), force=True)
+        check_output_free(str(tmp_path / "home"), force=True, directory=True)
 
 
 def test_resolve_inputs_walks_directories_and_skips_hidden_files(tmp_path):
