@@ -32,8 +32,9 @@ from dataforge.jobs.split import SIDES
 RUNNERS = ("auto", "inline", "local", "spark", "hadoop", "emr", "dataproc")
 DEFAULT_RUNNER = "auto"
 # "auto" picks local (all cores) from this much splittable input, inline below it:
-# local pays ~0.3 s to start its task processes (docs/benchmarks.md, runner table)
-AUTO_LOCAL_MIN_BYTES = 64 * 1024 * 1024
+# local pays ~0.4 s to start its task processes; on 2 cores it overtakes inline
+# between 128 and 286 MB (docs/benchmarks.md, runner table)
+AUTO_LOCAL_MIN_BYTES = 256 * 1024 * 1024
 _CLUSTER_RUNNERS = {"spark", "hadoop", "emr", "dataproc"}
 
 
