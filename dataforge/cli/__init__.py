@@ -6,7 +6,6 @@ import signal
 import click
 
 from dataforge import __version__
-from dataforge.cli.common import stop_on_interrupt
 from dataforge.cli.jobs import jobs
 
 
@@ -35,5 +34,4 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         # `dataforge ... -o - | head` ends quietly, as other Unix tools do
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, stop_on_interrupt)
     cli(prog_name="dataforge")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import sys
 from typing import Callable, Iterator
 
@@ -42,46 +41,6 @@ class DataforgeCommand(click.Command):
             message = str(e).strip().splitlines()[0] if str(e).strip() else ""
             click.echo(f"Error: {type(e).__name__}: {message} (run with --debug for the traceback)", err=True)
             ctx.exit(1)
-
-
-def _stop_descendants() -> None:
-    """SIGTERM the processes this one started (mrjob's local task processes).
-
-    Ctrl-C reaches the whole process group, but `kill -INT <pid>` reaches only
-    this process, and the tasks would run on into mrjob's temporary directory.
-    """
-    children: dict[int, list[int]] = {}
-    try:
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat", "rb") as f:
-                        ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry))
-    except OSError:
-        return  # no /proc (not Linux): Ctrl-C's process group signal has to do
-    pending, found = [os.getpid()], []
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    for pid in found:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-
-
-def stop_on_interrupt(signum, frame) -> None:
-    """SIGINT handler: stop our task processes first, then unwind as Ctrl-C does.
-
-    Done in the handler because unwinding mrjob's process pool orphans the
-    task processes, which then no longer look like ours.
-    """
-    _stop_descendants()
-    raise KeyboardInterrupt
 
 
 def reporting_options(func: Callable) -> Callable:

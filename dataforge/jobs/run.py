@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import tempfile
 import time
 import zipfile
@@ -113,7 +114,10 @@ def run_job(
         mr_runner = stack.enter_context(job.make_runner())
         try:
             mr_runner.run()
-        except (KeyboardInterrupt, DataforgeError):
+        except KeyboardInterrupt:
+            _stop_tasks_in(mr_runner._get_local_tmp_dir())
+            raise
+        except DataforgeError:
             raise
         except Exception as e:  # a task died, a cluster said no: one line for the user
             raise JobFailedError(f"{runner} runner failed: {_first_line(e)}") from e
@@ -151,6 +155,27 @@ def choose_runner(paths: Sequence[str]) -> str:
     if len(compressed) >= 2:
         splittable += 5 * sum(os.path.getsize(p) for p in compressed)  # ~5x once decompressed
     return "local" if splittable >= AUTO_LOCAL_MIN_BYTES else "inline"
+
+
+def _stop_tasks_in(tmp_dir: str) -> None:
+    """SIGTERM local task processes still working in this run's temp directory.
+
+    Ctrl-C reaches the whole process group, but `kill -INT <pid>` reaches only
+    the driver; mrjob's pool then ends its workers and their task processes
+    (orphaned, so no longer our children) would run on.  Their working
+    directories are inside the run's temp directory, which is how they are found.
+    """
+    prefix = os.path.realpath(tmp_dir) + os.sep
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return  # no /proc: not Linux
+    for entry in entries:
+        try:
+            if os.readlink(f"/proc/{entry}/cwd").startswith(prefix):
+                os.kill(int(entry), signal.SIGTERM)
+        except OSError:
+            continue
 
 
 def _make_job(job_class: type, args: list[str]):
