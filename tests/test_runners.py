@@ -76,3 +76,30 @@ def test_first_skip_on_stdin_names_the_right_line(runner):
     assert result.returncode == 0
     assert b"first at <stdin>:51 (invalid_json)" in result.stderr
     assert len(result.stdout.splitlines()) == 51
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 7, 64, 1 << 22])
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b""])
+def test_a_task_reads_exactly_its_byte_range_in_batches(tmp_path, monkeypatch, batch_bytes, ending):
+    """Ranges cut at line starts; each task's batches hold just the lines of its range."""
+    from dataforge.jobs.runners import RANGE_ENV
+
+    lines = lines_of(211, width_step=13)
+    data = ending.join(lines) + ending if ending else b"\n".join(lines)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(data)
+    cuts = sorted({_line_boundary(io.BytesIO(data), offset, len(data)) for offset in range(0, len(data), 997)})
+    cuts = [c for c in cuts if c < len(data)] + [len(data)]
+    seen = []
+    for start, end in zip(cuts, cuts[1:]):
+        monkeypatch.setenv(RANGE_ENV, f"{start}:{end - start}")
+        job = MRFilter(["--title", "x"])
+        job.READ_BATCH_BYTES = batch_bytes
+        with open(src, "rb") as stdin:
+            job.sandbox(stdin=stdin)
+            batches = list(job._read_batches())
+        assert all(batches), "no empty batches"
+        got = b"".join(line for batch in batches for line in batch)
+        assert got == data[start:end]
+        seen.append(got)
+    assert b"".join(seen) == data

@@ -49,7 +49,7 @@ def job_options(output_help: str, output_default: str | None = "-") -> Callable:
             click.option("-o", "--output", default=output_default, metavar="PATH", help=output_help),
             click.option("--force", is_flag=True, help="Replace the output if it exists."),
             click.option("-r", "--runner", type=click.Choice(RUNNERS), default=DEFAULT_RUNNER, show_default=True,
-                         help="mrjob runner; auto = local (all cores) for 256 MB of input or more, else inline."),
+                         help="mrjob runner; auto = local (all cores) for 100 MB of input or more, else inline."),
             click.option("-c", "--conf-path", multiple=True, metavar="FILE",
                          help="mrjob.conf to read (repeatable); default: mrjob's own search."),
             click.option("--num-cores", type=click.IntRange(min=1), metavar="N",

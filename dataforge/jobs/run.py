@@ -16,12 +16,13 @@ import contextlib
 import io
 import os
 import signal
+import stat
 import tempfile
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from mrjob.util import to_lines
 
@@ -35,7 +36,7 @@ DEFAULT_RUNNER = "auto"
 # "auto" picks local (all cores) from this much splittable input, inline below it:
 # local pays ~0.4 s to start its task processes; on 2 cores it overtakes inline
 # between 128 and 286 MB (docs/benchmarks.md, runner table)
-AUTO_LOCAL_MIN_BYTES = 256 * 1024 * 1024
+AUTO_LOCAL_MIN_BYTES = 100 * 1024 * 1024  # measured crossover, docs/benchmarks.md
 _CLUSTER_RUNNERS = {"spark", "hadoop", "emr", "dataproc"}
 
 
@@ -103,6 +104,11 @@ def run_job(
         extra = list(runner_args)
         if not any(a.startswith("--cleanup-on-failure") for a in extra):
             extra += ["--cleanup-on-failure", "ALL"]  # mrjob keeps a failed run's temp files by default
+        if runner in ("inline", "local") and not any(
+                a.startswith(("--bootstrap-mrjob", "--no-bootstrap-mrjob", "--python-bin")) for a in extra):
+            # tasks run on this interpreter, which has mrjob: a zip of it on their
+            # path only makes each task compile mrjob from source (0.15 s a task)
+            extra += ["--no-bootstrap-mrjob"]
         if runner in _CLUSTER_RUNNERS:
             extra += ["--py-files", _package_zip(stack)]
         remote = is_uri(output)
@@ -134,8 +140,7 @@ def run_job(
             summary.outputs = _write_split(_cat_output_in_order(mr_runner), output)
         else:
             with AtomicFile(output) as out:
-                for chunk in _cat_output_in_order(mr_runner):
-                    out.write(chunk)
+                _copy_output(mr_runner, out)
             summary.outputs = [output]
     summary.seconds = time.monotonic() - started
     return summary
@@ -190,7 +195,7 @@ def _make_job(job_class: type, args: list[str]):
         raise UsageError(message) from None
 
 
-def _cat_output_in_order(mr_runner) -> Iterator[bytes]:
+def _part_paths(mr_runner) -> list[str]:
     """The job's part files in name order (part-00000, part-00001, ...).
 
     mrjob's own cat_output() lists them in os.walk order, which is arbitrary,
@@ -202,8 +207,51 @@ def _cat_output_in_order(mr_runner) -> Iterator[bytes]:
         relative = path[len(output_dir):].lstrip("/")
         if not any(name.startswith(("_", ".")) for name in relative.split("/")):
             parts.append(path)  # Hadoop's rule: skip _SUCCESS, .crc files and the like
-    for path in sorted(parts):
+    return sorted(parts)
+
+
+def _cat_output_in_order(mr_runner) -> Iterator[bytes]:
+    for path in _part_paths(mr_runner):
         yield from mr_runner.fs.cat(path)
+
+
+def _copy_output(mr_runner, out: IO[bytes]) -> None:
+    """Append the job's part files to *out*, in the kernel when both are plain local files.
+
+    copy_file_range skips Python's read/write loop (0.1 s a 50 MB output here);
+    anything else (a pipe, gzip, compressed parts) goes through mrjob's fs.cat.
+    """
+    for path in _part_paths(mr_runner):
+        if os.path.isfile(path) and not path.endswith((".gz", ".bz2")) and _copy_file(path, out):
+            continue
+        for chunk in mr_runner.fs.cat(path):
+            out.write(chunk)
+
+
+def _copy_file(path: str, out: IO[bytes]) -> bool:
+    """Append *path* to *out* with os.copy_file_range; False (nothing copied) when it cannot."""
+    if not hasattr(os, "copy_file_range") or not isinstance(out, io.BufferedWriter):
+        return False
+    out_fd = out.fileno()
+    if not stat.S_ISREG(os.fstat(out_fd).st_mode):
+        return False  # a pipe or terminal
+    out.flush()
+    with open(path, "rb") as source:
+        left = os.fstat(source.fileno()).st_size
+        first = True
+        while left > 0:
+            try:
+                copied = os.copy_file_range(source.fileno(), out_fd, left)
+            except OSError:
+                if first:
+                    return False  # not supported for these files (O_APPEND, old kernel): read instead
+                raise
+            if copied == 0:
+                break
+            first = False
+            left -= copied
+    out.seek(0, os.SEEK_END)  # the descriptor moved on; keep the buffered writer in step
+    return True
 
 
 def _write_split(chunks: Iterable[bytes], directory: str) -> list[str]:
