@@ -42,3 +42,24 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None) -> 
     """The installed console script, as a user runs it."""
     return subprocess.run([DATAFORGE, *map(str, args)], capture_output=True, input=input, cwd=cwd,
                           stdin=None if input is not None else subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session")
+def companies_csv(tmp_path_factory) -> Path:
+    """3,000 synthetic Companies-House-like records with planted duplicates and repeats."""
+    from dataforge.synthetic import write_companies
+
+    path = tmp_path_factory.mktemp("companies") / "companies.csv"
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        write_companies(out, 3000, seed=7, duplicate_rate=0.15, repeat_rate=0.02)
+    return path
+
+
+def seed_pipeline():
+    """The dedup seed notebook's cells (benchmarks/seed/fuzzy_matching.py) as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("seed_fuzzy_matching", SEED_DIR / "fuzzy_matching.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,6 +6,7 @@ import signal
 import click
 
 from dataforge import __version__
+from dataforge.cli.dedup import dedup
 from dataforge.cli.jobs import jobs
 
 
@@ -23,10 +24,12 @@ def cli() -> None:
     Example:
         dataforge jobs filter data/ --title "data scientist" -o ds.jsonl
         zcat day.jsonl.gz | dataforge jobs split --test-size 0.3 -o out/
+        dataforge dedup match companies.csv --groups groups.csv -o pairs.csv
     """
 
 
 cli.add_command(jobs)
+cli.add_command(dedup)
 
 
 def main() -> None:

@@ -97,3 +97,19 @@ class Reporter:
 def number(n: int) -> str:
     return f"{n:,}"
 
+
+@contextlib.contextmanager
+def progress_bar(reporter: "Reporter", description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal, updated with (done, total); nothing otherwise."""
+    if reporter.quiet or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+

@@ -1,15 +1,8 @@
-"""Synthetic data shaped like the seeds' data, for the demo, tests and benchmarks.
-
-Run ``python -m dataforge.synthetic jobs -n 3000 -o data/sample/jobs.jsonl.gz``
-to regenerate the bundled sample.  Output is deterministic for a given seed.
-"""
+"""Synthetic schema.org JobPosting records shaped like the jobs seed's sample record."""
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
 import random
-import sys
 from datetime import date, timedelta
 from typing import IO, Iterator
 
@@ -168,28 +161,3 @@ def write_job_postings(out: IO[bytes], n: int, seed: int = 0, description_chars:
         out.write(line)
         written += len(line)
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dataforge.synthetic", description=__doc__)
-    sub = parser.add_subparsers(dest="kind", required=True)
-    jobs = sub.add_parser("jobs", help="schema.org JobPosting records as JSON lines")
-    jobs.add_argument("-n", "--records", type=int, default=3000)
-    jobs.add_argument("--seed", type=int, default=0)
-    jobs.add_argument("--description-chars", type=int, default=1800)
-    jobs.add_argument("-o", "--output", default="-", help="file (.gz compresses) or - for stdout")
-    args = parser.parse_args(argv)
-    if args.output == "-":
-        write_job_postings(sys.stdout.buffer, args.records, args.seed, args.description_chars)
-    elif args.output.endswith(".gz"):
-        # mtime=0 keeps the committed sample byte-identical across regenerations
-        with open(args.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-            write_job_postings(out, args.records, args.seed, args.description_chars)
-    else:
-        with open(args.output, "wb") as out:
-            write_job_postings(out, args.records, args.seed, args.description_chars)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,65 @@
+"""TF-IDF vectors of names and the sparse top-N cosine product, in row blocks.
+
+The product is the seed's ``awesome_cossim_topn(tfidf, tfidf.T, 10, 0.6)``
+(sparse_dot_topn's ``sp_matmul_topn`` in 1.x), computed a block of rows at a
+time: each row's top N depends only on that row, so the blocks give exactly
+the whole product's result while memory stays bounded by the block.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from dataforge.dedup.normalise import make_analyzer
+from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
+
+Progress = Optional[Callable[[int, int], None]]
+
+
+def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
+                 phonetic: bool = False) -> sp.csr_matrix:
+    """The seed's ``TfidfVectorizer(min_df=1, analyzer=ngram).fit_transform(names)``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal, phonetic))
+    return vectorizer.fit_transform(names).tocsr()
+
+
+def resolve_threads(threads: int) -> int:
+    """0 means every core."""
+    return threads if threads > 0 else (os.cpu_count() or 1)
+
+
+def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int = 0,
+                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of *left*, its *top* most similar rows of *right* with cosine > *threshold*.
+
+    Rows are L2-normalised, so the dot product is the cosine.  ``top=0``
+    keeps every pair above the threshold.  Returns ``(rows, cols, scores)``.
+    """
+    from sparse_dot_topn import sp_matmul_topn
+
+    right_t = right.T.tocsr()  # sp_matmul_topn would copy a CSC transpose on every call
+    top_n = top if top > 0 else max(right.shape[0], 1)
+    n_threads = resolve_threads(threads)
+    n = left.shape[0]
+    rows, cols, scores = [], [], []
+    if progress:
+        progress(0, n)
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        block = sp_matmul_topn(left[start:stop], right_t, top_n=top_n, threshold=threshold,
+                               n_threads=n_threads if n_threads > 1 else None)
+        block = block.tocoo()
+        rows.append(block.row.astype(np.int64) + start)
+        cols.append(block.col.astype(np.int64))
+        scores.append(block.data)
+        if progress:
+            progress(stop, n)
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(scores)

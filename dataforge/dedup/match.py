@@ -1,0 +1,239 @@
+"""Match company names: distinct names -> TF-IDF -> top-N cosine -> record pairs -> groups.
+
+``match_names`` and ``group_names`` are the library's face (pandas in, pandas
+out); :func:`find_matches` does the work and also returns the counts the CLI
+reports.  With the default :class:`MatchOptions` the scores are the seed
+notebook's.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from dataforge.dedup.group import best_match_groups, component_groups
+from dataforge.dedup.kernel import Progress, tfidf_matrix, top_n_pairs
+from dataforge.dedup.normalise import normalise_value
+from dataforge.dedup.options import PAIR_COLUMNS, MatchOptions
+from dataforge.errors import UsageError
+
+@dataclass
+class Matches:
+    """Record pairs and what was counted on the way."""
+
+    pairs: pd.DataFrame  # PAIR_COLUMNS, best first
+    left: np.ndarray  # positions of the pairs' records in the input (and in the master list)
+    right: np.ndarray
+    rows: int
+    names: int  # distinct non-empty names matched
+    skipped: int  # rows with an empty or missing name
+    master_rows: Optional[int] = None
+    master_names: Optional[int] = None
+    seconds: dict = field(default_factory=dict)
+
+
+def _usable(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of rows with a name, and those names as str."""
+    values = names.to_numpy(dtype=object)
+    keep = np.fromiter(((v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip() != "")
+                        for v in values), bool, count=len(values))
+    positions = np.flatnonzero(keep)
+    return positions, np.array([v if isinstance(v, str) else str(v) for v in values[positions]], dtype=object)
+
+
+class _ByName:
+    """Rows of the input grouped by distinct name, in order of first appearance."""
+
+    def __init__(self, names: pd.Series):
+        self.positions, usable = _usable(names)
+        codes, uniques = pd.factorize(usable) if len(usable) else (np.empty(0, np.int64), np.empty(0, object))
+        self.distinct = np.asarray(uniques, dtype=object)
+        order = np.argsort(codes, kind="stable")
+        self.rows = self.positions[order]  # positions sorted by name code, input order within a name
+        self.count = np.bincount(codes, minlength=len(self.distinct))
+        self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
+
+    def cross(self, a: np.ndarray, other: "_ByName", b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (row of name a[k], row of name b[k]) and its k."""
+        ca, cb = self.count[a], other.count[b]
+        total = ca * cb
+        k = np.repeat(np.arange(len(a)), total)
+        offset = np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+        return self.rows[self.start[a][k] + offset // cb[k]], other.rows[other.start[b][k] + offset % cb[k]], k
+
+    def within(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of rows that share a name, earlier row first."""
+        lefts, rights = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+        for size in np.unique(self.count[self.count >= 2]):
+            base = self.start[self.count == size][:, None]
+            p, q = np.triu_indices(int(size), 1)
+            lefts.append(self.rows[(base + p).ravel()])
+            rights.append(self.rows[(base + q).ravel()])
+        return np.concatenate(lefts), np.concatenate(rights)
+
+
+def _vectors(names: Sequence[str], options: MatchOptions) -> sp.csr_matrix:
+    try:
+        return tfidf_matrix(names, options.ngram, options.strip_legal, options.phonetic)
+    except ValueError as e:
+        if "empty vocabulary" not in str(e):
+            raise
+        return sp.csr_matrix((len(names), 1))  # no name has a single feature: nothing matches
+
+
+def _best_per_pair(a: np.ndarray, b: np.ndarray, scores: np.ndarray, width: int):
+    """One row per (a, b), keeping the higher score (the two directions may differ in the last bit)."""
+    key = a * width + b
+    order = np.lexsort((-scores, key))
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    keep = order[first]
+    return a[keep], b[keep], scores[keep]
+
+
+def _agree(left: np.ndarray, right: np.ndarray, left_values: pd.DataFrame, right_values: pd.DataFrame) -> np.ndarray:
+    """Pairs whose records have the same non-empty normalised value in every --also column."""
+    keep = np.ones(len(left), bool)
+    for column in left_values.columns:
+        lv = left_values[column].map(lambda v: normalise_value(str(v)) if isinstance(v, str) or pd.notna(v) else "")
+        rv = right_values[column].map(lambda v: normalise_value(str(v)) if isinstance(v, str) or pd.notna(v) else "")
+        lv, rv = lv.to_numpy(dtype=object)[left], rv.to_numpy(dtype=object)[right]
+        keep &= (lv == rv) & (lv != "")
+    return keep
+
+
+def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
+                 against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
+                 against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
+                 progress: Progress = None) -> Matches:
+    """Pairs of records whose names match; see :func:`match_names` for the arguments."""
+    options.check()
+    names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
+    ids = names.index.to_series() if ids is None else pd.Series(ids)
+    if len(ids) != len(names):
+        raise UsageError(f"{len(ids)} ids for {len(names)} names")
+    seconds: dict = {}
+    started = time.perf_counter()
+    mine = _ByName(names)
+    if against is None:
+        vectors = _vectors(list(mine.distinct), options)
+        seconds["vectorise"] = time.perf_counter() - started
+        rows, cols, scores = top_n_pairs(vectors, vectors, options.top, options.threshold, options.threads,
+                                         options.block_rows, progress)
+        seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
+        other = rows != cols  # a name with itself is not a pair
+        a, b, scores = _best_per_pair(np.minimum(rows, cols)[other], np.maximum(rows, cols)[other], scores[other],
+                                      max(len(mine.distinct), 1))
+        left, right, k = mine.cross(a, mine, b)
+        scores = scores[k]
+        same_left, same_right = mine.within()
+        left = np.concatenate([left, same_left])
+        right = np.concatenate([right, same_right])
+        scores = np.concatenate([scores, np.ones(len(same_left))])
+        swap = left > right  # the earlier record on the left
+        left, right = np.where(swap, right, left), np.where(swap, left, right)
+        right_names, right_ids = names, ids
+        master_rows = master_names = None
+    else:
+        against = pd.Series(against) if not isinstance(against, pd.Series) else against
+        against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
+        theirs = _ByName(against)
+        vocabulary = pd.unique(np.concatenate([mine.distinct, theirs.distinct]))
+        vectors = _vectors(list(vocabulary), options)  # fitted on both lists, as string_grouper does
+        seconds["vectorise"] = time.perf_counter() - started
+        where = pd.Index(vocabulary).get_indexer(theirs.distinct)
+        rows, cols, scores = top_n_pairs(vectors[: len(mine.distinct)], vectors[where], options.top,
+                                         options.threshold, options.threads, options.block_rows, progress)
+        seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
+        scores = np.where(mine.distinct[rows] == theirs.distinct[cols], 1.0, scores)  # the same name is 1.0
+        left, right, k = mine.cross(rows, theirs, cols)
+        scores = scores[k]
+        right_names, right_ids = against, against_ids
+        master_rows, master_names = len(against), len(theirs.distinct)
+    if also is not None and len(also.columns):
+        keep = _agree(left, right, also.reset_index(drop=True),
+                      (also if against is None else against_also).reset_index(drop=True))
+        left, right, scores = left[keep], right[keep], scores[keep]
+    scores = np.minimum(scores, 1.0)  # a cosine; float sums can land a hair above 1
+    order = np.lexsort((right, left, -scores))
+    left, right, scores = left[order], right[order], scores[order]
+    pairs = pd.DataFrame({
+        "left_id": ids.to_numpy(dtype=object)[left], "left_name": names.to_numpy(dtype=object)[left],
+        "right_id": right_ids.to_numpy(dtype=object)[right], "right_name": right_names.to_numpy(dtype=object)[right],
+        "similarity": scores.astype(np.float64),
+    }, columns=PAIR_COLUMNS)
+    seconds["total"] = time.perf_counter() - started
+    return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(mine.distinct),
+                   skipped=len(names) - len(mine.positions), master_rows=master_rows, master_names=master_names,
+                   seconds=seconds)
+
+
+def groups_of(matches: Matches, names: pd.Series, ids: Optional[pd.Series] = None, *,
+              against: Optional[pd.Series] = None, against_ids: Optional[pd.Series] = None) -> pd.DataFrame:
+    """``group_id`` and ``group_name`` for every input row, from its matches.
+
+    On one list: connected components of the pair graph, represented by
+    their best-connected record (ties to the first).  Against a master list:
+    the record's best master match.  A record with no match is its own group.
+    """
+    n = len(names)
+    ids = names.index.to_series() if ids is None else pd.Series(ids)
+    id_values, name_values = ids.to_numpy(dtype=object), names.to_numpy(dtype=object)
+    if against is None:
+        rep = component_groups(n, matches.left, matches.right)
+        group_id, group_name = id_values[rep], name_values[rep]
+    else:
+        against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
+        best = best_match_groups(n, matches.left, matches.right, matches.pairs["similarity"].to_numpy())
+        matched = best >= 0
+        group_id, group_name = id_values.copy(), name_values.copy()
+        group_id[matched] = against_ids.to_numpy(dtype=object)[best[matched]]
+        group_name[matched] = against.to_numpy(dtype=object)[best[matched]]
+    return pd.DataFrame({"group_id": group_id, "group_name": group_name}, index=names.index)
+
+
+def match_names(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
+                against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
+                against_also: Optional[pd.DataFrame] = None, progress: Progress = None,
+                **options) -> pd.DataFrame:
+    """Pairs of records whose names are alike, best first.
+
+    *names* is a Series of company names (empty or missing ones are skipped);
+    *ids* label the records (default: the Series' index).  With *against*,
+    each name is matched only against that master list (whose ids are
+    *against_ids*), which goes on the right.  *also* holds columns the two
+    records must also agree on (after :func:`normalise_value`), aligned with
+    *names* (and *against_also* with *against*).  Keyword *options* are the
+    fields of :class:`MatchOptions`: threshold, top, ngram, threads,
+    strip_legal, phonetic, block_rows.
+
+    Returns a DataFrame with columns left_id, left_name, right_id,
+    right_name, similarity: one row per pair of distinct records, the same
+    name being a pair at 1.0.
+
+    Example::
+
+        match_names(pd.Series(["Royal Bank", "The Royal Bank", "Clydesdale Bank"]), threshold=0.5)
+    """
+    return find_matches(names, ids, against=against, against_ids=against_ids, also=also,
+                        against_also=against_also, options=MatchOptions(**options), progress=progress).pairs
+
+
+def group_names(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
+                against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
+                against_also: Optional[pd.DataFrame] = None, progress: Progress = None,
+                **options) -> pd.DataFrame:
+    """Every record with its group: a DataFrame of id, name, group_id, group_name
+    aligned with *names*.  Arguments as :func:`match_names`."""
+    matches = find_matches(names, ids, against=against, against_ids=against_ids, also=also,
+                           against_also=against_also, options=MatchOptions(**options), progress=progress)
+    groups = groups_of(matches, names, ids, against=against, against_ids=against_ids)
+    ids = names.index.to_series() if ids is None else pd.Series(ids)
+    return pd.DataFrame({"id": ids.to_numpy(dtype=object), "name": names.to_numpy(dtype=object),
+                         "group_id": groups["group_id"].to_numpy(), "group_name": groups["group_name"].to_numpy()},
+                        index=names.index)

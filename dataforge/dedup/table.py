@@ -1,0 +1,153 @@
+"""Reading the CSV files dedup works on: checked up front, read by column, errors named by line.
+
+Every value is read as text (company numbers keep their leading zeros, a firm
+called "NA" stays "NA").  Header names are matched with surrounding spaces
+stripped, because the real Companies House file has `` CompanyNumber``.
+Only the columns a run needs are held in memory; ``--groups`` streams the
+whole rows through again in chunks.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from typing import Iterator, Optional, Sequence
+
+import pandas as pd
+
+from dataforge.errors import InputDataError, UsageError
+from dataforge.io import STDIN, open_input, resolve_inputs
+
+CHUNK_ROWS = 200_000
+
+
+def _python_encoding(encoding: str) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r} (try utf-8, cp1252 or latin-1)") from None
+    return "utf-8-sig" if name == "utf-8" else name  # a byte-order mark is not part of the header
+
+
+def separator_for(path: str) -> str:
+    base = path[:-3] if path.endswith(".gz") else path[:-4] if path.endswith(".bz2") else path
+    return "\t" if base.lower().endswith((".tsv", ".tab")) else ","
+
+
+class Table:
+    """One or more CSV files with the same header, read as text."""
+
+    def __init__(self, inputs: Sequence[str], encoding: str = "utf-8", stack: Optional[contextlib.ExitStack] = None):
+        self.encoding = encoding
+        self._codec = _python_encoding(encoding)
+        paths = resolve_inputs(inputs, stdin_is_terminal=sys.stdin is None or sys.stdin.isatty())
+        self.paths = [self._spool_stdin(stack) if p == STDIN else p for p in paths]
+        self.shown = ["standard input" if p == STDIN else p for p in paths]
+        headers = [self._header(path, shown) for path, shown in zip(self.paths, self.shown)]
+        non_empty = [h for h in headers if h is not None]
+        self.columns: list[str] = non_empty[0] if non_empty else []
+        for header, shown in zip(headers, self.shown):
+            if header is not None and [c.strip() for c in header] != [c.strip() for c in self.columns]:
+                raise UsageError(f"{shown} has other columns than {self.shown[0]}: all inputs need the same header")
+
+    @property
+    def empty(self) -> bool:
+        """No header at all (every file empty)."""
+        return not self.columns
+
+    def _spool_stdin(self, stack: Optional[contextlib.ExitStack]) -> str:
+        """Standard input copied to a temporary file, so it can be read twice (--groups)."""
+        head = sys.stdin.buffer.peek(2)[:2] if hasattr(sys.stdin.buffer, "peek") else b""
+        fd, name = tempfile.mkstemp(prefix="dataforge-stdin-", suffix=".csv.gz" if head == b"\x1f\x8b" else ".csv")
+        if stack is not None:
+            stack.callback(lambda: os.path.exists(name) and os.unlink(name))
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return name
+
+    def _header(self, path: str, shown: str) -> Optional[list[str]]:
+        """The file's column names, or None for an empty file; refuses what is not CSV."""
+        try:
+            with open_input(path) as f:
+                head = f.read(1 << 16)
+        except (OSError, EOFError, zlib.error) as e:
+            raise InputDataError(f"cannot read {shown}: {e}") from None
+        if not head.strip():
+            return None
+        if b"\x00" in head:
+            raise InputDataError(f"{shown} is not a CSV file: it holds binary data")
+        if head.lstrip().startswith((b"{", b"[")):
+            raise InputDataError(f"{shown} is not a CSV file: it looks like JSON")
+        frame = self._read(path, shown, nrows=0)
+        return [str(c) for c in frame.columns]
+
+    def column(self, wanted: str, what: str = "column") -> str:
+        """The header name that is *wanted* once surrounding spaces are stripped."""
+        stripped = [c.strip() for c in self.columns]
+        if wanted.strip() in stripped:
+            return self.columns[stripped.index(wanted.strip())]
+        folded = [c.casefold() for c in stripped]
+        if folded.count(wanted.strip().casefold()) == 1:
+            return self.columns[folded.index(wanted.strip().casefold())]
+        found = ", ".join(repr(c) for c in self.columns) or "none"
+        raise UsageError(f"{self.shown[0]} has no {what} {wanted!r}; columns found: {found}")
+
+    def has_column(self, wanted: str) -> bool:
+        return wanted.strip() in [c.strip() for c in self.columns]
+
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Just these columns (header names as in the file), every file, as text."""
+        if self.empty:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        frames = [self._read(path, shown, usecols=list(dict.fromkeys(columns)))
+                  for path, shown in zip(self.paths, self.shown)]
+        return pd.concat(frames, ignore_index=True)[list(columns)] if len(frames) > 1 else frames[0][list(columns)]
+
+    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """Whole rows, a chunk at a time, in file order."""
+        for path, shown in zip(self.paths, self.shown):
+            with self._reading(path, shown):
+                reader = pd.read_csv(path, chunksize=rows, **self._csv_options(path))
+                with reader:
+                    yield from reader
+
+    def _csv_options(self, path: str) -> dict:
+        return dict(sep=separator_for(path), dtype=str, keep_default_na=False, na_filter=False,
+                    encoding=self._codec, compression="infer", engine="c")
+
+    def _read(self, path: str, shown: str, **options) -> pd.DataFrame:
+        with self._reading(path, shown):
+            return pd.read_csv(path, **self._csv_options(path), **options)
+
+    @contextlib.contextmanager
+    def _reading(self, path: str, shown: str) -> Iterator[None]:
+        """Turn pandas' and the codecs' errors into one line naming the file and line."""
+        try:
+            yield
+        except UnicodeDecodeError:
+            line, byte = self._bad_line(path)
+            raise InputDataError(f"{shown}: line {line} is not valid {self.encoding} (byte {byte}); "
+                                 f"give the file's encoding, e.g. --encoding cp1252") from None
+        except pd.errors.EmptyDataError:
+            raise InputDataError(f"{shown} has no header line") from None
+        except pd.errors.ParserError as e:
+            detail = str(e).split("C error: ")[-1].strip().rstrip(".")
+            raise InputDataError(f"{shown} is not a readable CSV file: {detail}") from None
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+            raise InputDataError(f"cannot read {shown}: {e}") from None
+
+    def _bad_line(self, path: str) -> tuple[int, str]:
+        decoder = codecs.getincrementaldecoder(self._codec)()
+        with open_input(path) as f:
+            for number, line in enumerate(f, 1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError as e:
+                    return number, f"0x{line[e.start]:02x}"
+        return 0, "?"
+
