@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || ec
 VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample/jobs.jsonl.gz
+COMPANIES := data/sample/companies.csv.gz
+TRUTH := data/sample/companies-truth.csv.gz
 DEMO := demo-out
 
 .PHONY: install demo test bench sample clean
@@ -28,6 +30,10 @@ demo: install
 	$(BIN)/dataforge jobs split $(SAMPLE) --test-size 0.3 -o $(DEMO)/split
 	@echo "== dataforge jobs topn: the 5 best-paid postings (max, min salary)"
 	$(BIN)/dataforge jobs topn $(SAMPLE) -n 5 --values -o -
+	@echo "== dataforge dedup match: similar company names, pairs and groups"
+	$(BIN)/dataforge dedup match $(COMPANIES) -o $(DEMO)/pairs.csv --groups $(DEMO)/groups.csv
+	@echo "   the 5 best pairs that are not the same name:"
+	@awk -F, 'NR == 1 || ($$2 != $$4 && n++ < 5)' $(DEMO)/pairs.csv
 	@echo "Outputs are in $(DEMO)/."
 
 test: install
@@ -39,6 +45,7 @@ bench: install
 # Regenerate the bundled sample (deterministic: same bytes every time).
 sample: install
 	$(BIN)/python -m dataforge.synthetic jobs -n 3000 --seed 2018 -o $(SAMPLE)
+	$(BIN)/python -m dataforge.synthetic companies -n 5000 --seed 2021 -o $(COMPANIES) --truth $(TRUTH)
 
 clean:
 	rm -rf $(VENV) $(DEMO) benchmarks/work .pytest_cache

@@ -48,3 +48,24 @@ def test_top_level_help_and_version():
     runner = CliRunner()
     assert "jobs" in runner.invoke(cli, ["--help"]).output
     assert runner.invoke(cli, ["--version"]).output.startswith("dataforge, version")
+
+
+DEDUP_DOC = (ROOT / "docs" / "dedup.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands["dedup"].commands))
+def test_every_dedup_option_is_documented_and_help_has_an_example(name):
+    command = cli.commands["dedup"].commands[name]
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert any(f"`{opt}" in DEDUP_DOC for opt in param.opts), f"{param.opts} missing from docs/dedup.md"
+    result = CliRunner().invoke(cli, ["dedup", name, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"dataforge dedup {name}" in result.output
+
+
+def test_dedup_doc_lists_every_pair_and_group_column():
+    from dataforge.dedup.options import GROUP_COLUMNS, PAIR_COLUMNS
+
+    for column in PAIR_COLUMNS + GROUP_COLUMNS:
+        assert f"| `{column}` |" in DEDUP_DOC

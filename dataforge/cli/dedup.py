@@ -134,13 +134,16 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
             import pandas as pd
 
             pairs = pd.DataFrame(columns=PAIR_COLUMNS)
-        with csv_writer(output) as out:
+        # both outputs land together or not at all: groups re-reads the input and can
+        # still fail, so it is written first and stdout (which cannot be taken back) last
+        with contextlib.ExitStack() as writing:
+            if groups_path is not None:
+                groups_out = writing.enter_context(csv_writer(groups_path))
+                summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
+                                                  names, ids, master_names, master_ids)
+            out = writing.enter_context(csv_writer(output))
             pairs.to_csv(out, index=False)
-        outputs = [output]
-        if groups_path is not None:
-            summary["groups"] = _write_groups(groups_path, table, matches if frame is not None else None,
-                                              names, ids, master_names, master_ids)
-            outputs.append(groups_path)
+        outputs = [output] + ([groups_path] if groups_path is not None else [])
     summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
     reporter.summary(summary)
     if not as_json:
@@ -152,7 +155,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                      f"-> {', '.join('stdout' if o == STDIN else o for o in outputs)} ({summary['seconds']:.2f} s)")
 
 
-def _write_groups(path: str, table, matches, names, ids, master_names, master_ids) -> int:
+def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids) -> int:
     """Stream every input row back out with group_id and group_name; return the number of groups."""
     import pandas as pd
 
@@ -160,18 +163,17 @@ def _write_groups(path: str, table, matches, names, ids, master_names, master_id
 
     groups = groups_of(matches, names, ids, against=master_names, against_ids=master_ids) if matches else None
     header_only = pd.DataFrame(columns=[c for c in table.columns if c not in GROUP_COLUMNS] + GROUP_COLUMNS)
-    with csv_writer(path) as out:
-        if groups is None:
-            header_only.to_csv(out, index=False)
-            return 0
-        offset = 0
-        for chunk in table.chunks():
-            chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])
-            part = groups.iloc[offset: offset + len(chunk)]
-            chunk["group_id"] = part["group_id"].to_numpy()
-            chunk["group_name"] = part["group_name"].to_numpy()
-            chunk.to_csv(out, index=False, header=offset == 0)
-            offset += len(chunk)
-        if offset == 0:
-            header_only.to_csv(out, index=False)
+    if groups is None:
+        header_only.to_csv(out, index=False)
+        return 0
+    offset = 0
+    for chunk in table.chunks():
+        chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])
+        part = groups.iloc[offset: offset + len(chunk)]
+        chunk["group_id"] = part["group_id"].to_numpy()
+        chunk["group_name"] = part["group_name"].to_numpy()
+        chunk.to_csv(out, index=False, header=offset == 0)
+        offset += len(chunk)
+    if offset == 0:
+        header_only.to_csv(out, index=False)
     return len(groups.drop_duplicates())

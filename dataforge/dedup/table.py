@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 import zlib
 from typing import Iterator, Optional, Sequence
 
@@ -117,7 +118,7 @@ class Table:
                     yield from reader
 
     def _csv_options(self, path: str) -> dict:
-        return dict(sep=separator_for(path), dtype=str, keep_default_na=False, na_filter=False,
+        return dict(sep=separator_for(path), dtype=str, keep_default_na=False, na_filter=False, index_col=False,
                     encoding=self._codec, compression="infer", engine="c")
 
     def _read(self, path: str, shown: str, **options) -> pd.DataFrame:
@@ -128,7 +129,12 @@ class Table:
     def _reading(self, path: str, shown: str) -> Iterator[None]:
         """Turn pandas' and the codecs' errors into one line naming the file and line."""
         try:
-            yield
+            with warnings.catch_warnings():
+                # pandas only warns when it drops the extra fields of a long row: that would lose data
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                yield
+        except pd.errors.ParserWarning as e:
+            raise InputDataError(f"{shown} is not a readable CSV file: {str(e).strip().splitlines()[0]}") from None
         except UnicodeDecodeError:
             line, byte = self._bad_line(path)
             raise InputDataError(f"{shown}: line {line} is not valid {self.encoding} (byte {byte}); "
