@@ -9,8 +9,8 @@ from typing import IO, Optional
 import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
-from dataforge.dedup.options import (DEFAULT_NGRAM, DEFAULT_THRESHOLD, DEFAULT_TOP, GROUP_COLUMNS, PAIR_COLUMNS,
-                                   MatchOptions)
+from dataforge.dedup.options import (DEFAULT_NGRAM, DEFAULT_THRESHOLD, DEFAULT_TOP, GROUP_COLUMNS, KERNELS,
+                                     PAIR_COLUMNS, MatchOptions)
 from dataforge.errors import UsageError
 from dataforge.io import STDIN, AtomicFile, check_output_free
 
@@ -54,6 +54,9 @@ def csv_writer(path: str) -> "IO[str]":
               help="Best matches kept per distinct name, itself included; 0 = every pair above the threshold.")
 @click.option("--ngram", type=int, default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
 @click.option("--threads", type=int, default=0, show_default=True, help="Threads for the product; 0 = every core.")
+@click.option("--kernel", type=click.Choice(KERNELS), default="auto", show_default=True,
+              help="How the product is computed: pruned skips pairs that cannot reach the threshold, brute is "
+                   "the seed's; same pairs and scores. auto = pruned for 30,000+ names and a threshold above 0.")
 @click.option("--strip-legal", is_flag=True, help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
 @click.option("--phonetic", is_flag=True, help="Add Double Metaphone codes of each word as features.")
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
@@ -61,7 +64,7 @@ def csv_writer(path: str) -> "IO[str]":
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
 @reporting_options
 def match_command(inputs, output, force, column, id_column, groups_path, against, against_column, threshold, top,
-                  ngram, threads, strip_legal, phonetic, also_columns, encoding, as_json, quiet, verbose, debug):
+                  ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, as_json, quiet, verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
 
     Reads CSV (.csv, .csv.gz, .tsv; no INPUT or - reads stdin) and writes one
@@ -82,7 +85,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
     options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
-                           phonetic=phonetic).check()
+                           phonetic=phonetic, kernel=kernel).check()
     if as_json and STDIN in (output, groups_path):
         raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
     if groups_path is not None and groups_path == output:

@@ -17,6 +17,8 @@ from dataforge.dedup.normalise import make_analyzer
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 
 Progress = Optional[Callable[[int, int], None]]
+# below ~30k x 30k names the brute force finishes before numba has loaded its compiled kernel (~1.3 s)
+AUTO_PRUNED_MIN_PRODUCT = 30_000 * 30_000
 
 
 def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
@@ -34,13 +36,32 @@ def resolve_threads(threads: int) -> int:
 
 
 def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int = 0,
-                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None
+                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None, kernel: str = "auto"
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row of *left*, its *top* most similar rows of *right* with cosine > *threshold*.
 
     Rows are L2-normalised, so the dot product is the cosine.  ``top=0``
     keeps every pair above the threshold.  Returns ``(rows, cols, scores)``.
+    *kernel*: ``brute`` is the seed's product (sp_matmul_topn over every
+    pair); ``pruned`` (dataforge.dedup.pruned) skips the pairs that cannot
+    reach the threshold and gives the same pairs and scores; ``auto`` is
+    pruned when the threshold is above 0 and there are enough names for it
+    to pay.
     """
+    big = left.shape[0] * right.shape[0] >= AUTO_PRUNED_MIN_PRODUCT
+    if kernel == "pruned" or (kernel == "auto" and threshold > 0 and big):
+        from dataforge.dedup.pruned import pruned_top_n
+
+        result = pruned_top_n(left, right, top, threshold, resolve_threads(threads), block_rows, progress)
+        if result is not None:
+            return result
+    return brute_top_n(left, right, top, threshold, threads, block_rows, progress)
+
+
+def brute_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int = 0,
+                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seed's product, ``sp_matmul_topn(left, right.T, top, threshold)``, a block of rows at a time."""
     from sparse_dot_topn import sp_matmul_topn
 
     right_t = right.T.tocsr()  # sp_matmul_topn would copy a CSC transpose on every call

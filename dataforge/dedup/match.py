@@ -124,7 +124,7 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
         vectors = _vectors(list(mine.distinct), options)
         seconds["vectorise"] = time.perf_counter() - started
         rows, cols, scores = top_n_pairs(vectors, vectors, options.top, options.threshold, options.threads,
-                                         options.block_rows, progress)
+                                         options.block_rows, progress, options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
         other = rows != cols  # a name with itself is not a pair
         a, b, scores = _best_per_pair(np.minimum(rows, cols)[other], np.maximum(rows, cols)[other], scores[other],
@@ -148,7 +148,8 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
         seconds["vectorise"] = time.perf_counter() - started
         where = pd.Index(vocabulary).get_indexer(theirs.distinct)
         rows, cols, scores = top_n_pairs(vectors[: len(mine.distinct)], vectors[where], options.top,
-                                         options.threshold, options.threads, options.block_rows, progress)
+                                         options.threshold, options.threads, options.block_rows, progress,
+                                         options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
         scores = np.where(mine.distinct[rows] == theirs.distinct[cols], 1.0, scores)  # the same name is 1.0
         left, right, k = mine.cross(rows, theirs, cols)

@@ -15,6 +15,7 @@ DEFAULT_TOP = 10
 DEFAULT_NGRAM = 3
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
 GROUP_COLUMNS = ["group_id", "group_name"]
+KERNELS = ("auto", "pruned", "brute")
 
 
 class MatchOptions(NamedTuple):
@@ -27,6 +28,7 @@ class MatchOptions(NamedTuple):
     strip_legal: bool = False  # drop LIMITED, LTD, PLC, ... before vectorising
     phonetic: bool = False  # add Double Metaphone codes of each word as features
     block_rows: int = DEFAULT_BLOCK_ROWS  # distinct names a block of the product
+    kernel: str = "auto"  # auto | pruned | brute: how the product is computed; same pairs and scores
 
     def check(self) -> "MatchOptions":
         """Raise UsageError for a value no run could use."""
@@ -36,4 +38,6 @@ class MatchOptions(NamedTuple):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
                 raise UsageError(f"{name} must be a whole number of at least {low}, not {value!r}")
+        if self.kernel not in KERNELS:
+            raise UsageError(f"kernel must be one of {', '.join(KERNELS)}, not {self.kernel!r}")
         return self
