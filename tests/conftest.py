@@ -63,3 +63,14 @@ def seed_pipeline():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def assert_one_error_line(result, *needles: str) -> str:
+    """stderr (``result.err``) is exactly one readable ``Error:`` line containing every needle."""
+    assert "Traceback" not in result.err, result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.err}"
+    assert lines[0].startswith("Error:"), lines[0]
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import assert_one_error_line
+
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
 SCRATCH = "_scratch"  # TMPDIR for mrjob's working files, inside each test's tmp_path
 TEMP_NAME = re.compile(r"^\..+\.(tmp|old)$")  # AtomicFile / AtomicDirectory temporaries
@@ -119,17 +121,6 @@ def scratch_leftovers(cwd: Path) -> list[str]:
 
 def visible(directory: Path) -> set[str]:
     return {n for n in os.listdir(directory) if n != SCRATCH}
-
-
-def assert_one_error_line(result: Result, *needles: str) -> str:
-    """stderr is exactly one readable ``Error:`` line containing every needle."""
-    assert "Traceback" not in result.err, result.err
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.err}"
-    assert lines[0].startswith("Error:"), lines[0]
-    for needle in needles:
-        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def assert_usage_error(result: Result, *needles: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import time
 from typing import IO, Optional
 
@@ -88,7 +89,8 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                            phonetic=phonetic, kernel=kernel).check()
     if as_json and STDIN in (output, groups_path):
         raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
-    if groups_path is not None and groups_path == output:
+    if groups_path is not None and (groups_path == output or (
+            STDIN not in (output, groups_path) and os.path.realpath(groups_path) == os.path.realpath(output))):
         raise UsageError("--groups and -o must be different paths")
     check_output_free(output, force)
     if groups_path is not None:

@@ -49,10 +49,10 @@ class Table:
         paths = resolve_inputs(inputs, stdin_is_terminal=sys.stdin is None or sys.stdin.isatty())
         self.paths = [self._spool_stdin(stack) if p == STDIN else p for p in paths]
         self.shown = ["standard input" if p == STDIN else p for p in paths]
-        headers = [self._header(path, shown) for path, shown in zip(self.paths, self.shown)]
-        non_empty = [h for h in headers if h is not None]
+        self.headers = [self._header(path, shown) for path, shown in zip(self.paths, self.shown)]
+        non_empty = [h for h in self.headers if h is not None]
         self.columns: list[str] = non_empty[0] if non_empty else []
-        for header, shown in zip(headers, self.shown):
+        for header, shown in zip(self.headers, self.shown):
             if header is not None and [c.strip() for c in header] != [c.strip() for c in self.columns]:
                 raise UsageError(f"{shown} has other columns than {self.shown[0]}: all inputs need the same header")
 
@@ -78,11 +78,13 @@ class Table:
                 head = f.read(1 << 16)
         except (OSError, EOFError, zlib.error) as e:
             raise InputDataError(f"cannot read {shown}: {e}") from None
-        if not head.strip():
+        # judged on the text: in UTF-16 every other byte of plain text is a NUL
+        text = head.decode(self._codec, errors="ignore")
+        if not text.strip():
             return None
-        if b"\x00" in head:
+        if "\x00" in text:
             raise InputDataError(f"{shown} is not a CSV file: it holds binary data")
-        if head.lstrip().startswith((b"{", b"[")):
+        if text.lstrip().startswith(("{", "[")):
             raise InputDataError(f"{shown} is not a CSV file: it looks like JSON")
         frame = self._read(path, shown, nrows=0)
         return [str(c) for c in frame.columns]
@@ -103,19 +105,30 @@ class Table:
 
     def read(self, columns: Sequence[str]) -> pd.DataFrame:
         """Just these columns (header names as in the file), every file, as text."""
+        columns = list(dict.fromkeys(columns))  # a column may serve twice (name and --also)
         if self.empty:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-        frames = [self._read(path, shown, usecols=list(dict.fromkeys(columns)))
-                  for path, shown in zip(self.paths, self.shown)]
-        return pd.concat(frames, ignore_index=True)[list(columns)] if len(frames) > 1 else frames[0][list(columns)]
+        frames = []
+        for path, shown, header in zip(self.paths, self.shown, self.headers):
+            if header is None:
+                continue
+            # this file's own spelling of each column (headers may differ in surrounding spaces)
+            own = {c.strip(): c for c in header}
+            wanted = [own[c.strip()] for c in columns]
+            frame = self._read(path, shown, usecols=wanted)[wanted]
+            frames.append(frame.set_axis(columns, axis=1))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
         """Whole rows, a chunk at a time, in file order."""
-        for path, shown in zip(self.paths, self.shown):
+        for path, shown, header in zip(self.paths, self.shown, self.headers):
+            if header is None:
+                continue
             with self._reading(path, shown):
                 reader = pd.read_csv(path, chunksize=rows, **self._csv_options(path))
                 with reader:
-                    yield from reader
+                    for chunk in reader:
+                        yield chunk.set_axis(self.columns, axis=1)  # the first file's header names
 
     def _csv_options(self, path: str) -> dict:
         return dict(sep=separator_for(path), dtype=str, keep_default_na=False, na_filter=False, index_col=False,
