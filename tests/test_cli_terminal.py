@@ -50,3 +50,16 @@ def test_quiet_draws_nothing_even_on_a_terminal(postings, tmp_path):
     assert code == 0
     assert terminal == b""
     assert (tmp_path / "out.jsonl").stat().st_size > 0
+
+
+def test_dedup_draws_a_progress_bar_over_blocks_on_a_terminal_only(companies_csv, tmp_path):
+    code, stdout, terminal = run_with_terminal_stderr(
+        ["dedup", "match", str(companies_csv), "-o", "pairs.csv"], tmp_path)
+    assert code == 0
+    assert b"matching name blocks" in terminal and b"\xe2\x94\x81" in terminal  # the bar's line glyph
+    assert b"dedup match: 3,000 rows" in terminal
+    assert stdout == b""
+    piped = subprocess.run([DATAFORGE, "dedup", "match", str(companies_csv), "-o", str(tmp_path / "p2.csv")],
+                           capture_output=True, stdin=subprocess.DEVNULL)
+    assert b"matching name blocks" not in piped.stderr and b"\x1b" not in piped.stderr
+    assert piped.stderr.startswith(b"dedup match: 3,000 rows")
