@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from dataforge.synthetic import write_job_postings
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "benchmarks" / "seed"
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
+SCRATCH = "_scratch"  # TMPDIR for mrjob's working files, inside each test's tmp_path
+TEMP_NAME = re.compile(r"^\..+\.(tmp|old)$")  # AtomicFile / AtomicDirectory temporaries
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +79,27 @@ def assert_one_error_line(result, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
     return lines[0]
+
+
+@dataclass
+class Result:
+    rc: int
+    out: bytes
+    err: str
+
+    def json(self) -> dict:
+        lines = self.out.decode().splitlines()
+        assert len(lines) == 1, f"--json must print exactly one line on stdout, got {self.out!r}"
+        data = json.loads(lines[0])
+        assert isinstance(data, dict)
+        return data
+
+
+def temp_leftovers(directory: Path) -> list[str]:
+    """Temporary files or directories dataforge may have left anywhere under *directory*."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        if Path(root) == directory and SCRATCH in dirs:
+            dirs.remove(SCRATCH)
+        found += [os.path.join(root, n) for n in dirs + files if TEMP_NAME.match(n)]
+    return found

@@ -31,28 +31,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_error_line
+from tests.conftest import SCRATCH, Result, assert_one_error_line, temp_leftovers
 
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
-SCRATCH = "_scratch"  # TMPDIR for mrjob's working files, inside each test's tmp_path
-TEMP_NAME = re.compile(r"^\..+\.(tmp|old)$")  # AtomicFile / AtomicDirectory temporaries
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Result:
-    rc: int
-    out: bytes
-    err: str
-
-    def json(self) -> dict:
-        lines = self.out.decode().splitlines()
-        assert len(lines) == 1, f"--json must print exactly one line on stdout, got {self.out!r}"
-        data = json.loads(lines[0])
-        assert isinstance(data, dict)
-        return data
 
 
 def _env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -102,16 +86,6 @@ def out_records(path: Path) -> list[dict]:
 def canon(records) -> list[str]:
     """Order-free comparison of records (several inputs are not concatenated in order)."""
     return sorted(json.dumps(r, sort_keys=True) for r in records)
-
-
-def temp_leftovers(directory: Path) -> list[str]:
-    """Temporary files or directories dataforge may have left anywhere under *directory*."""
-    found = []
-    for root, dirs, files in os.walk(directory):
-        if Path(root) == directory and SCRATCH in dirs:
-            dirs.remove(SCRATCH)
-        found += [os.path.join(root, n) for n in dirs + files if TEMP_NAME.match(n)]
-    return found
 
 
 def scratch_leftovers(cwd: Path) -> list[str]:

@@ -14,41 +14,24 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATAFORGE, assert_one_error_line, run_cli
+from tests.conftest import DATAFORGE, Result, assert_one_error_line, run_cli, temp_leftovers
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
 SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "seconds", "outputs"}
-TEMP_NAME = re.compile(r"^\..+\.(tmp|old)$")  # AtomicFile temporaries: .out.csv.XXXX.tmp
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Result:
-    rc: int
-    out: bytes
-    err: str
-
-    def json(self) -> dict:
-        lines = self.out.decode().splitlines()
-        assert len(lines) == 1, f"--json must print exactly one line on stdout, got {self.out!r}"
-        data = json.loads(lines[0])
-        assert isinstance(data, dict)
-        return data
 
 
 def match(cwd: Path, *args: str, stdin: bytes | None = None) -> Result:
@@ -78,10 +61,6 @@ def read_csv(path: Path) -> list[dict]:
 def header_of(path: Path) -> list[str]:
     with open(path, newline="", encoding="utf-8") as f:
         return next(csv.reader(f))
-
-
-def temp_leftovers(directory: Path) -> list[str]:
-    return sorted(n for n in os.listdir(directory) if TEMP_NAME.match(n))
 
 
 def assert_usage_error(result: Result, *needles: str) -> str:
