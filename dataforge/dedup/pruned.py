@@ -50,6 +50,10 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps impo
 
 # a bound and a score are summed in different orders: allow for the last bits
 BOUND_SLACK = 1e-12
+# names tied with a row's top-th score that are kept beside its top N (at least top more)
+TIE_ROOM = 10
+# scores this close are a tie: identical vectors score 1 +- a few ulps, summed in different orders
+TIE_EPS = 1e-12
 # pairs a thread collects before they are merged into the heaps
 BUFFER_PAIRS = 1 << 20
 
@@ -190,38 +194,41 @@ if numba is not None:
             filled[c] = at
 
     @njit(cache=True, nogil=True)
-    def _offer(row, col, score, top, heap_j, heap_s, held, low, cut):
-        """Put (col, score) into row's best `top` if it beats the worst held (score, then lower column)."""
+    def _offer(row, col, score, top, heap_j, heap_s, held, cut):
+        """Put (col, score) into row's list, kept sorted by score (descending) then column: its
+        best `top` and whatever ties the top-th score, up to the list's room."""
         n = held[row]
-        if n < top:
-            heap_j[row, n] = col
-            heap_s[row, n] = score
-            held[row] = n + 1
-            if n + 1 < top:
-                return
-        else:
-            w = low[row]
-            if score < heap_s[row, w] or (score == heap_s[row, w] and col > heap_j[row, w]):
-                return
-            heap_j[row, w] = col
-            heap_s[row, w] = score
-        w = 0  # find the new worst held
-        for h in range(1, top):
-            if heap_s[row, h] < heap_s[row, w] or (heap_s[row, h] == heap_s[row, w] and heap_j[row, h] > heap_j[row, w]):
-                w = h
-        low[row] = w
-        cut[row] = heap_s[row, w]
+        if n >= top and score < heap_s[row, top - 1] - TIE_EPS:
+            return
+        pos = n
+        while pos > 0 and (heap_s[row, pos - 1] < score or (heap_s[row, pos - 1] == score and heap_j[row, pos - 1] > col)):
+            pos -= 1
+        room = heap_j.shape[1]
+        if pos >= room:
+            return
+        for k in range(min(n, room - 1), pos, -1):
+            heap_j[row, k] = heap_j[row, k - 1]
+            heap_s[row, k] = heap_s[row, k - 1]
+        heap_j[row, pos] = col
+        heap_s[row, pos] = score
+        n = min(n + 1, room)
+        if n >= top:
+            nth = heap_s[row, top - 1] - TIE_EPS
+            while n > top and heap_s[row, n - 1] < nth:  # below the top-th score: never wanted again
+                n -= 1
+            cut[row] = nth
+        held[row] = n
 
     @njit(cache=True, nogil=True)
-    def _merge(buf_i, buf_j, buf_s, filled, self_join, top, heap_j, heap_s, held, low, cut):
+    def _merge(buf_i, buf_j, buf_s, filled, self_join, top, heap_j, heap_s, held, cut):
         for c in range(len(filled)):
             for k in range(filled[c]):
                 i = buf_i[c, k]
                 j = buf_j[c, k]
                 s = buf_s[c, k]
-                _offer(i, j, s, top, heap_j, heap_s, held, low, cut)
+                _offer(i, j, s, top, heap_j, heap_s, held, cut)
                 if self_join:
-                    _offer(j, i, s, top, heap_j, heap_s, held, low, cut)
+                    _offer(j, i, s, top, heap_j, heap_s, held, cut)
             filled[c] = 0
 
 
@@ -272,14 +279,14 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     limit = top if top > 0 else 0
     cut = np.full(n_left, threshold, np.float64)  # what a pair must reach to enter a row's top N
     if limit:
-        heap_j = np.zeros((n_left, limit), np.int64)
-        heap_s = np.zeros((n_left, limit), np.float64)
+        width = limit + max(limit, TIE_ROOM)
+        heap_j = np.zeros((n_left, width), np.int64)
+        heap_s = np.zeros((n_left, width), np.float64)
         held = np.zeros(n_left, np.int64)
-        low = np.zeros(n_left, np.int64)
         if self_join:  # a name is in its own top N, as in the brute force
             own = np.asarray(left_sq.sum(axis=1)).ravel()
             for i in np.flatnonzero(own > threshold):  # cheap next to the product; one code path for the heap
-                _offer(i, i, own[i], limit, heap_j, heap_s, held, low, cut)
+                _offer(i, i, own[i], limit, heap_j, heap_s, held, cut)
     found_i, found_j, found_s = [], [], []
     budget = max(1, block_rows // threads)
     if progress:
@@ -288,7 +295,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
         _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j, buf_s,
               filled, room)
         if limit:
-            _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, low, cut)
+            _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, cut)
         else:
             for c in range(threads):
                 found_i.append(buf_i[c, :filled[c]].copy())
@@ -302,7 +309,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
             break
     if limit:
         rows = np.repeat(np.arange(n_left, dtype=np.int64), held)
-        mask = np.arange(limit)[None, :] < held[:, None]
+        mask = np.arange(heap_j.shape[1])[None, :] < held[:, None]
         return rows, heap_j[mask], heap_s[mask]
     rows = np.concatenate(found_i) if found_i else np.empty(0, np.int64)
     cols = np.concatenate(found_j) if found_j else np.empty(0, np.int64)
