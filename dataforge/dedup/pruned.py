@@ -158,8 +158,11 @@ if numba is not None:
             partial = acc[j]
             acc[j] = 0.0
             seen[j] = False
+            bound = partial + ci * r_norm[j] + BOUND_SLACK
+            if bound < threshold:  # most candidates: no need to read row j's cut
+                continue
             need = min(cut_i, cut[j]) if self_join else cut_i
-            if partial + ci * r_norm[j] + BOUND_SLACK >= need:
+            if bound >= need:
                 score = partial + _common_dot(li_idx, li_val, r_ci[r_cp[j]:r_cp[j + 1]], r_cd[r_cp[j]:r_cp[j + 1]])
                 if score > threshold and score >= need:
                     out_j[at] = j
