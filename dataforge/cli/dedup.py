@@ -81,7 +81,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
     """
     from dataforge.dedup.match import find_matches
-    from dataforge.dedup.table import Table
+    from dataforge.dedup.table import Table, write_frame_csv
 
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
@@ -147,7 +147,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                 summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
                                                   names, ids, master_names, master_ids)
             out = writing.enter_context(csv_writer(output))
-            pairs.to_csv(out, index=False)
+            write_frame_csv(out, pairs)
         outputs = [output] + ([groups_path] if groups_path is not None else [])
     summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
     reporter.summary(summary)
