@@ -10,25 +10,20 @@ import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
 from dataforge.cli.dedup import DEFAULT_COLUMN, DEFAULT_ID_COLUMN, dedup
-from dataforge.dedup.options import DEFAULT_THRESHOLD, MatchOptions
+from dataforge.dedup.options import (BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, DEFAULT_THRESHOLD,
+                                     MatchOptions)
 from dataforge.errors import InputDataError, UsageError
 from dataforge.io import AtomicFile, check_output_free
 
-# the library's defaults, kept here too so `dataforge --help` does not import pandas
-DEFAULT_SIZES = "1000,10000,50000"
-DEFAULT_QUERIES = 100
-DEFAULT_SEED = 1
-DEFAULT_CUTOFF = 90.0
-PLOT_FORMATS = ("png", "svg", "pdf")
 
-
-def _sizes(ctx, param, value: str) -> tuple:
+def parse_sizes(value: str) -> tuple:
+    """``1000,10000,50000`` -> (1000, 10000, 50000); a usage error (exit 2) otherwise."""
     try:
-        sizes = tuple(int(part.replace("_", "")) for part in value.split(","))
+        sizes = tuple(int(part.strip().replace("_", "")) for part in value.split(","))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a comma-separated list of whole numbers, e.g. 1000,10000")
+        raise UsageError(f"--sizes {value!r}: give whole numbers separated by commas, e.g. 1000,10000") from None
     if any(size < 2 for size in sizes):
-        raise click.BadParameter(f"every size must be at least 2, not {value!r}")
+        raise UsageError(f"--sizes {value!r}: every size must be at least 2")
     return tuple(sorted(set(sizes)))
 
 
@@ -38,16 +33,16 @@ def _sizes(ctx, param, value: str) -> tuple:
 @click.option("--id-column", metavar="NAME",
               help=f"The id column, which --truth refers to (default: {DEFAULT_ID_COLUMN} when present, "
                    "else the row number from 1).")
-@click.option("--sizes", default=DEFAULT_SIZES, show_default=True, callback=_sizes, metavar="N,N,...",
+@click.option("--sizes", default=",".join(map(str, BENCH_SIZES)), show_default=True, metavar="N,N,...",
               help="Names in each sample; a size above the file's is capped with a note.")
-@click.option("--queries", type=click.IntRange(min=1), default=DEFAULT_QUERIES, show_default=True,
+@click.option("--queries", type=int, default=BENCH_QUERIES, show_default=True,
               help="Pairwise queries timed per size; the time a query x names estimates all-vs-all.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the random samples.")
+@click.option("--seed", type=int, default=BENCH_SEED, show_default=True, help="Seed of the random samples.")
 @click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
               help="dataforge keeps pairs whose cosine similarity is above this.")
-@click.option("--cutoff", type=click.FloatRange(0, 100), default=DEFAULT_CUTOFF, show_default=True,
+@click.option("--cutoff", type=float, default=BENCH_CUTOFF, show_default=True,
               help="Pairwise: a best match scoring at least this WRatio (0-100) is a pair.")
-@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--threads", type=int, default=0, show_default=True,
               help="Threads for dataforge's product; 0 = every core. Pairwise runs on one.")
 @click.option("--truth", metavar="TRUTH.csv",
               help="CSV of record id, entity id: precision, recall and F1 of both methods.")
@@ -77,7 +72,10 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
 
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
-    options = MatchOptions(threshold=threshold, threads=threads).check()
+    from dataforge.dedup.bench import PLOT_FORMATS, BenchOptions  # options are checked before the input is read
+
+    options = BenchOptions(sizes=parse_sizes(sizes), queries=queries, seed=seed, cutoff=cutoff,
+                           match=MatchOptions(threshold=threshold, threads=threads)).check()
     plot_format = None
     if plot_path is not None:
         plot_format = os.path.splitext(plot_path)[1].lower().lstrip(".")
@@ -98,13 +96,12 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
             truth_series = read_truth(truth)
         frame = table.read([name_col] + ([id_col] if id_col else []))
 
-    from dataforge.dedup.bench import BenchOptions, run_bench
+    from dataforge.dedup.bench import run_bench
 
     names = frame[name_col]
     ids = frame[id_col].str.strip() if id_col else None
-    bench_options = BenchOptions(sizes=sizes, queries=queries, seed=seed, cutoff=cutoff, match=options)
     with reporter.progress() as say:
-        result = run_bench(names, ids, bench_options, truth=truth_series, sweep=plot_path is not None, say=say)
+        result = run_bench(names, ids, options, truth=truth_series, sweep=plot_path is not None, say=say)
     for note in result.notes:
         reporter.say(f"Note: {note}")
     if result.unknown_ids:
@@ -146,23 +143,21 @@ def _print_tables(result, with_truth: bool) -> None:
     terminal = sys.stdout.isatty()
     console = Console(file=sys.stdout, width=None if terminal else 160, highlight=False)
     options = result.options
-    times = RichTable(title="pairwise extractOne (WRatio) against dataforge dedup match", title_justify="left")
-    for heading in ["names", "queries"]:
-        times.add_column(heading, justify="right")
-    for library in result.libraries:
-        times.add_column(f"{library} a query", justify="right")
-        times.add_column(f"{library} all-vs-all (est.)", justify="right")
-    for heading in ["dataforge", "speedup", "dataforge pairs", f"pairwise >= {options.cutoff:g}"]:
-        times.add_column(heading, justify="right")
+    times = RichTable(title="pairwise extractOne (WRatio) against dataforge dedup match", title_justify="left",
+                      caption="est. = the time a query x names, as the seed notebook extrapolates",
+                      caption_justify="left")
+    for heading, justify in (("names", "right"), ("method", "left"), ("a query", "right"), ("all names", "right"),
+                             ("speedup", "right"), ("pairs found", "right")):
+        times.add_column(heading, justify=justify)
     for size in result.sizes:
-        cells = [number(size.size), number(len(size.sample.queries))]
-        for library in result.libraries:
+        for k, library in enumerate(result.libraries):
             run = size.pairwise[library]
-            cells += [duration(run.per_query), duration(run.estimate)]
-        rapid = size.pairwise["rapidfuzz"]
-        cells += [duration(size.dataforge_s), f"{size.speedup:,.0f}x", number(size.pairs),
-                  f"{int((rapid.score >= options.cutoff).sum())} of {rapid.queries}"]
-        times.add_row(*cells)
+            times.add_row(number(size.size) if k == 0 else "", f"{library} extractOne, {run.queries} queries",
+                          duration(run.per_query), f"{duration(run.estimate)} est.",
+                          f"{run.estimate / size.dataforge_s:,.0f}x",
+                          f"{int((run.score >= options.cutoff).sum())} of {run.queries} >= {options.cutoff:g}")
+        times.add_row("", "dataforge dedup match", "", duration(size.dataforge_s), "", number(size.pairs),
+                      end_section=True)
     tables = [times]
     if with_truth:
         tables += _quality_tables(result)

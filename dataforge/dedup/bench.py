@@ -22,14 +22,9 @@ import pandas as pd
 
 from dataforge.dedup.evaluate import Quality, entity_codes, group_quality, largest, pair_quality
 from dataforge.dedup.match import Matches, find_matches, groups_of
-from dataforge.dedup.options import MatchOptions
+from dataforge.dedup.options import BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, MatchOptions
 from dataforge.errors import InputDataError, UsageError
 
-DEFAULT_SIZES = (1000, 10000, 50000)
-DEFAULT_QUERIES = 100
-DEFAULT_SEED = 1
-# fuzzywuzzy's WRatio is 0-100; 90 is the cut-off its users typically take as "the same firm"
-DEFAULT_CUTOFF = 90.0
 # thresholds whose F1 is reported; the run for them is made once, at the lowest
 SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 # a pairwise library stops taking queries after this long at one size (fuzzywuzzy: 2.4 s a query at 50k)
@@ -42,10 +37,10 @@ Say = Optional[Callable[[str], None]]
 class BenchOptions(NamedTuple):
     """What a bench run does; defaults as the CLI's."""
 
-    sizes: tuple = DEFAULT_SIZES  # names a sample
-    queries: int = DEFAULT_QUERIES  # timed pairwise queries a size
-    seed: int = DEFAULT_SEED  # for the samples
-    cutoff: float = DEFAULT_CUTOFF  # WRatio at or above which a pairwise best match is a pair
+    sizes: tuple = BENCH_SIZES  # names a sample
+    queries: int = BENCH_QUERIES  # timed pairwise queries a size
+    seed: int = BENCH_SEED  # for the samples
+    cutoff: float = BENCH_CUTOFF  # WRatio at or above which a pairwise best match is a pair
     match: MatchOptions = MatchOptions()  # dataforge's matcher
     sweep: tuple = SWEEP  # thresholds for the F1 sweep (the match threshold is added)
     budget: float = PAIRWISE_BUDGET_S
@@ -55,7 +50,7 @@ class BenchOptions(NamedTuple):
             raise UsageError(f"sizes must be whole numbers of at least 2, not {list(self.sizes)!r}")
         if self.queries < 1:
             raise UsageError(f"queries must be at least 1, not {self.queries!r}")
-        if not 0 <= self.cutoff <= 100:
+        if not 0 <= self.cutoff <= 100:  # also refuses nan
             raise UsageError(f"cutoff must be a WRatio score from 0 to 100, not {self.cutoff!r}")
         self.match.check()
         return self
@@ -329,7 +324,7 @@ def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchO
     ids = (pd.Series(np.arange(1, len(names) + 1)) if ids is None else pd.Series(ids)).reset_index(drop=True)
     usable = usable_rows(names)
     if len(usable) < 2:
-        raise InputDataError(f"there are {len(usable)} names to match: a benchmark needs at least 2")
+        raise InputDataError(f"a benchmark needs at least 2 names; the input has {len(usable)}")
     entity_all, unknown = None, 0
     if truth is not None:
         truth_ids = set(pd.Series(truth.index).astype(str))
