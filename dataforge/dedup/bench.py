@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dataforge.dedup.evaluate import Quality, entity_codes, group_quality, largest, pair_quality
+from dataforge.dedup.kernel import resolve_threads
 from dataforge.dedup.match import Matches, find_matches, groups_of
 from dataforge.dedup.options import BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, MatchOptions
 from dataforge.errors import InputDataError, UsageError
@@ -286,7 +287,7 @@ class BenchResult:
     def as_dict(self) -> dict:
         o = self.options
         out = {"rows": self.rows, "names": self.usable, "seed": o.seed, "queries": o.queries, "cutoff": o.cutoff,
-               "threshold": o.match.threshold, "threads": o.match.threads, "libraries": self.libraries,
+               "threshold": o.match.threshold, "threads": resolve_threads(o.match.threads), "libraries": self.libraries,
                "notes": self.notes, "sizes": [s.as_dict(o.cutoff) for s in self.sizes]}
         if self.sweep is not None:
             out["sweep"] = self.sweep.as_dict()
