@@ -1,11 +1,12 @@
-"""The README's examples run as written, on the bundled data, as a new user would paste them.
+"""The README's and docs' examples run as written, on the bundled data, as a new user would paste them.
 
-Every ``$ ...`` command of the README's console blocks runs in bash, in a
-fresh directory where ``data/`` is the repository's bundled sample and the
+Every ``$ ...`` command of a console block runs in bash, in a fresh directory
+a document where ``data/`` is the repository's bundled sample and the
 virtualenv's ``dataforge`` is on PATH; it must exit 0 without an error, and
-the summary lines the README shows under it must be what it prints (seconds
-aside; tables, whose widths follow the timings, are not compared).  The
-Python blocks run too.
+the summary lines shown under it must be what it prints (seconds aside;
+tables, whose widths follow the timings, are not compared).  The commands of
+``sh`` blocks run too, except synopses (``INPUT...``) and cluster examples
+(``s3://``, ``hdfs://``); so do the Python blocks.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCUMENTS = ["README.md", "docs/dedup.md", "docs/jobs.md"]
 BIN = str(Path(sys.executable).parent)
 # what changes from run to run: seconds in summaries, durations and speedups in tables
 VARIES = [
@@ -55,6 +57,18 @@ def console_examples(text: str) -> list[tuple[str, list[str]]]:
     return examples
 
 
+def sh_commands(text: str) -> list[str]:
+    """Runnable commands of the sh blocks (a trailing backslash continues a line)."""
+    commands = []
+    for block in blocks(text, "sh"):
+        for command in re.sub(r"\\\n\s*", " ", block).splitlines():
+            command = command.split("  #")[0].strip()
+            if command.startswith(("dataforge ", "python -m dataforge")) and "INPUT" not in command \
+                    and "://" not in command:
+                commands.append(command)
+    return commands
+
+
 def masked(line: str) -> str:
     for pattern, replacement in VARIES:
         line = pattern.sub(replacement, line)
@@ -62,11 +76,17 @@ def masked(line: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    """One directory for every example, in README order (later ones may read earlier outputs)."""
-    cwd = tmp_path_factory.mktemp("readme")
-    (cwd / "data").symlink_to(ROOT / "data")
-    return cwd
+def workdirs(tmp_path_factory):
+    """One directory a document, its examples run in order (later ones may read earlier outputs)."""
+    made = {}
+
+    def workdir(document: str) -> Path:
+        if document not in made:
+            made[document] = tmp_path_factory.mktemp(Path(document).stem)
+            (made[document] / "data").symlink_to(ROOT / "data")
+        return made[document]
+
+    return workdir
 
 
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -75,19 +95,22 @@ def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
-EXAMPLES = console_examples(README)
+EXAMPLES = [(document, command, shown) for document in DOCUMENTS
+            for command, shown in console_examples((ROOT / document).read_text())
+            + [(c, []) for c in sh_commands((ROOT / document).read_text())]]
+PYTHON = [(document, code) for document in DOCUMENTS for code in blocks((ROOT / document).read_text(), "python")]
 
 
 def test_readme_has_command_examples_for_both_families():
-    commands = [c for c, _ in EXAMPLES]
+    commands = [c for c, _ in console_examples(README)]
     for family in ("dataforge jobs filter", "dataforge jobs sample", "dataforge jobs split", "dataforge jobs topn",
                    "dataforge dedup match", "dataforge dedup bench"):
         assert any(family in c for c in commands), family
 
 
-@pytest.mark.parametrize("command, shown", EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
-def test_readme_command_runs_as_written(workdir, command, shown):
-    result = run(command, workdir)
+@pytest.mark.parametrize("document, command, shown", EXAMPLES, ids=[f"{d}: {c[:50]}" for d, c, _ in EXAMPLES])
+def test_example_runs_as_written(workdirs, document, command, shown):
+    result = run(command, workdirs(document))
 
     assert result.returncode == 0, (command, result.stderr)
     assert "Error:" not in result.stderr and "Traceback" not in result.stderr, result.stderr
@@ -95,11 +118,11 @@ def test_readme_command_runs_as_written(workdir, command, shown):
     for line in shown:
         if not line.strip() or TABLE_CHARS & set(line):
             continue
-        assert masked(line) in printed, f"{command}\nREADME shows: {line}\nprinted:\n{result.stdout}{result.stderr}"
+        assert masked(line) in printed, f"{command}\nshown: {line}\nprinted:\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize("code", blocks(README, "python"), ids=lambda c: c.splitlines()[0][:50])
-def test_readme_python_runs_as_written(workdir, code):
-    result = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True)
+@pytest.mark.parametrize("document, code", PYTHON, ids=[f"{d}: {c.splitlines()[0][:40]}" for d, c in PYTHON])
+def test_python_example_runs_as_written(workdirs, document, code):
+    result = subprocess.run([sys.executable, "-c", code], cwd=workdirs(document), capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
