@@ -180,7 +180,8 @@ def assert_usage_error(result: Result, *needles: str) -> None:
     (["--cutoff", "nan"], ["cutoff"]),
     (["--threshold", "1.5"], ["threshold", "below 1"]),
     (["--plot", "bench.jpg"], ["--plot", ".png"]),
-], ids=["sizes-not-numbers", "threads-negative", "sizes-1", "sizes-empty", "queries-0", "cutoff-101", "cutoff-nan", "threshold-1.5", "plot-jpg"])
+], ids=["sizes-not-numbers", "threads-negative", "sizes-1", "sizes-empty", "queries-0", "cutoff-101", "cutoff-nan",
+        "threshold-1.5", "plot-jpg"])
 def test_bad_options_exit_2_before_the_input_is_looked_at(tmp_path, args, needles):
     result = bench(tmp_path, "missing.csv", *args)
 
@@ -367,3 +368,31 @@ def test_sweep_by_filtering_equals_runs_at_each_threshold_without_top_n():
         direct = find_matches(names, ids, options=MatchOptions(top=0, threshold=threshold))
         assert pairs == len(direct.pairs), threshold
         assert quality.predicted == len(direct.pairs)
+
+
+def test_ctrl_c_exits_130_and_writes_no_plot(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import DATAFORGE, ROOT
+
+    # 5,000 queries against 5,000 names: some 20 s of extractOne to interrupt
+    sample = ROOT / "data" / "sample" / "companies.csv.gz"
+    proc = subprocess.Popen([DATAFORGE, "dedup", "bench", str(sample), "--sizes", "5000", "--queries", "5000",
+                             "--plot", "bench.png"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(2.5)
+        assert proc.poll() is None, "bench finished before the interrupt"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert proc.returncode == 130, err
+    assert err.decode().strip() == "Interrupted."
+    assert out == b""
+    assert os.listdir(tmp_path) == []
