@@ -57,7 +57,8 @@ def csv_writer(path: str) -> "IO[str]":
 @click.option("--threads", type=int, default=0, show_default=True, help="Threads for the product; 0 = every core.")
 @click.option("--kernel", type=click.Choice(KERNELS), default="auto", show_default=True,
               help="How the product is computed: pruned skips pairs that cannot reach the threshold, brute is "
-                   "the seed's; same pairs and scores. auto = pruned for 30,000+ names and a threshold above 0.")
+                   "the seed's; same pairs and scores (pruned keeps all names tied for a last place). auto = pruned "
+                   "when the threshold is above 0.")
 @click.option("--strip-legal", is_flag=True, help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
 @click.option("--phonetic", is_flag=True, help="Add Double Metaphone codes of each word as features.")
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
