@@ -34,3 +34,15 @@ def test_a_carriage_return_is_quoted_and_reads_back():
     assert out.getvalue().splitlines()[1].startswith('1,"cr')
     back = pd.read_csv(io.StringIO(out.getvalue()), dtype=str)
     assert back.loc[0, "left_name"] == "cr\rhere"
+
+
+def test_chunks_join_up(monkeypatch):
+    import dataforge.dedup.table as table
+
+    monkeypatch.setattr(table, "CHUNK_ROWS", 7)
+    frame = pd.DataFrame({"id": [str(i) for i in range(50)], "name": ["A, B" if i % 3 else "C" for i in range(50)],
+                          "similarity": np.linspace(0.6, 1.0, 50)})
+    expected, ours = io.StringIO(), io.StringIO()
+    frame.to_csv(expected, index=False)
+    table.write_frame_csv(ours, frame)
+    assert ours.getvalue() == expected.getvalue()

@@ -201,8 +201,10 @@ def _csv_column(values: pd.Series) -> list:
 
 def write_frame_csv(out, frame: pd.DataFrame) -> None:
     """``frame.to_csv(out, index=False)`` with the same bytes (save a quoted carriage return),
-    rendering whole columns at a time: about twice as fast for the pairs."""
-    columns = [_csv_column(frame[name].reset_index(drop=True)) for name in frame.columns]
+    rendering a column at a time (twice as fast for the pairs) and CHUNK_ROWS rows at a time
+    (memory stays bounded)."""
     out.write(",".join(_csv_field(c) for c in frame.columns) + "\n")
     for start in range(0, len(frame), CHUNK_ROWS):
-        out.write("".join(",".join(row) + "\n" for row in zip(*(c[start:start + CHUNK_ROWS] for c in columns))))
+        chunk = frame.iloc[start:start + CHUNK_ROWS]
+        columns = [_csv_column(chunk[name]) for name in frame.columns]
+        out.write("".join(",".join(row) + "\n" for row in zip(*columns)))
