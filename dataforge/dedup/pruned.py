@@ -87,6 +87,12 @@ def _row_sums(squares: sp.csr_matrix, mask: np.ndarray) -> np.ndarray:
     return np.asarray(masked.sum(axis=1)).ravel()
 
 
+def _csr_arrays(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """indptr (int64), indices (int32 where they fit, as scipy keeps them) and data of a CSR matrix."""
+    indices = matrix.indices if matrix.indices.dtype in (np.int32, np.int64) else matrix.indices.astype(np.int64)
+    return matrix.indptr.astype(np.int64), indices, matrix.data
+
+
 def by_rarest_feature(matrix: sp.csr_matrix, frequency: np.ndarray) -> np.ndarray:
     """An order of the rows by their rarest feature (fewest rows, then lowest index)."""
     n, d = matrix.shape[0], len(frequency)
@@ -274,19 +280,22 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     k = choose_common(frequency, left_sq, right_sq, threshold)
     if k == 0:
         return None  # nothing to gain over the brute-force product: the caller runs that
+    own = np.asarray(left_sq.sum(axis=1)).ravel() if self_join else None  # each name with itself
+    del left_sq, right_sq
     common = np.zeros(d, bool)
     common[np.argsort(-frequency, kind="stable")[:k]] = True
     l_rare, l_common, l_norm = split_common(left, common)
     r_rare, r_common, r_norm = (l_rare, l_common, l_norm) if self_join else split_common(right, common)
+    del left, right  # only the two parts are used from here: a million names hold ~300 MB each
     postings = r_rare.T.tocsr()
     postings.sort_indices()
     hot_right = np.flatnonzero(r_norm > threshold).astype(np.int64)
     threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
-    arrays = (l_rare.indptr.astype(np.int64), l_rare.indices.astype(np.int64), l_rare.data,
-              l_common.indptr.astype(np.int64), l_common.indices.astype(np.int64), l_common.data, l_norm,
-              r_common.indptr.astype(np.int64), r_common.indices.astype(np.int64), r_common.data, r_norm,
-              postings.indptr.astype(np.int64), postings.indices.astype(np.int64), postings.data, hot_right)
+    l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
+    r_common_a = l_common_a if self_join else _csr_arrays(r_common)
+    arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *_csr_arrays(postings), hot_right)
+    del l_rare, l_common, r_rare, r_common, postings
     scratch = (np.zeros((threads, n_right), np.float64), np.zeros((threads, n_right), np.bool_),
                np.empty((threads, n_right), np.int64))
     room = n_right  # the most pairs one row can add
@@ -304,7 +313,6 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
         heap_s = np.zeros((n_left, width), np.float64)
         held = np.zeros(n_left, np.int64)
         if self_join:  # a name is in its own top N, as in the brute force
-            own = np.asarray(left_sq.sum(axis=1)).ravel()
             for i in np.flatnonzero(own > threshold):  # cheap next to the product; one code path for the heap
                 _offer(i, i, own[i], limit, heap_j, heap_s, held, cut)
     found_i, found_j, found_s = [], [], []
@@ -335,7 +343,6 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     cols = np.concatenate(found_j) if found_j else np.empty(0, np.int64)
     scores = np.concatenate(found_s) if found_s else np.empty(0, np.float64)
     if self_join:  # each pair was scored once: give it to both rows, and each row itself
-        own = np.asarray(left_sq.sum(axis=1)).ravel()
         diagonal = np.flatnonzero(own > threshold).astype(np.int64)
         rows, cols = np.concatenate([rows, cols, diagonal]), np.concatenate([cols, rows, diagonal])
         scores = np.concatenate([scores, scores, own[diagonal]])
