@@ -50,6 +50,8 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps impo
 
 # a bound and a score are summed in different orders: allow for the last bits
 BOUND_SLACK = 1e-12
+# marks a row of H touched with nothing rare in common (a sum of positive weights is far above it)
+TOUCHED = 1e-300
 # names tied with a row's top-th score that are kept beside its top N (at least top more)
 TIE_ROOM = 10
 # scores this close are a tie: identical vectors score 1 +- a few ulps, summed in different orders
@@ -138,7 +140,7 @@ if numba is not None:
 
     @njit(cache=True, nogil=True)
     def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
-             t_val, hot_right, threshold, cut, acc, seen, touched, out_j, out_s, at):
+             t_val, hot_right, threshold, cut, acc, touched, out_j, out_s, at):
         """Candidates of left row i (only j > i in a self-join) that can enter row i's or row j's
         top N, written to out_j/out_s from position `at`; returns the new end."""
         n_touched = 0
@@ -151,22 +153,21 @@ if numba is not None:
                 j = t_idx[q]
                 if self_join and j <= i:
                     break
-                if not seen[j]:
-                    seen[j] = True
+                a = acc[j]
+                if a == 0.0:  # weights are positive: a touched row's sum is above 0
                     touched[n_touched] = j
                     n_touched += 1
-                acc[j] += w * t_val[q]
+                acc[j] = a + w * t_val[q]
                 q -= 1
         ci = l_norm[i]
         if ci > threshold:
             for h in range(len(hot_right)):
                 j = hot_right[h]
-                if self_join and j <= i:
+                if (self_join and j <= i) or acc[j] != 0.0:
                     continue
-                if not seen[j]:
-                    seen[j] = True
-                    touched[n_touched] = j
-                    n_touched += 1
+                touched[n_touched] = j
+                n_touched += 1
+                acc[j] = TOUCHED  # nothing rare shared; far below any score's last bit
         li_idx = l_ci[l_cp[i]:l_cp[i + 1]]
         li_val = l_cd[l_cp[i]:l_cp[i + 1]]
         cut_i = cut[i]
@@ -174,7 +175,6 @@ if numba is not None:
             j = touched[k]
             partial = acc[j]
             acc[j] = 0.0
-            seen[j] = False
             bound = partial + ci * r_norm[j] + BOUND_SLACK
             if bound < threshold:  # most candidates: no need to read row j's cut
                 continue
@@ -189,14 +189,13 @@ if numba is not None:
 
     @njit(cache=True, parallel=True)
     def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
-              r_cd, r_norm, t_ptr, t_idx, t_val, hot_right, threshold, cut, scratch_acc, scratch_seen,
+              r_cd, r_norm, t_ptr, t_idx, t_val, hot_right, threshold, cut, scratch_acc,
               scratch_touched, buf_i, buf_j, buf_s, filled, room):
         """Each thread c takes rows cursor[c], cursor[c] + step, ... below stop, at most `budget`
         of them, and stops early when its buffer could overflow (a row can add up to `room`
         pairs).  Cursors and buffer fills are left where each thread stopped."""
         for c in prange(len(cursor)):
             acc = scratch_acc[c]
-            seen = scratch_seen[c]
             touched = scratch_touched[c]
             at = filled[c]
             i = cursor[c]
@@ -204,7 +203,7 @@ if numba is not None:
             capacity = buf_j.shape[1]
             while i < stop and done < budget and at + room <= capacity:
                 end = _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
-                           t_ptr, t_idx, t_val, hot_right, threshold, cut, acc, seen, touched, buf_j[c], buf_s[c], at)
+                           t_ptr, t_idx, t_val, hot_right, threshold, cut, acc, touched, buf_j[c], buf_s[c], at)
                 for k in range(at, end):
                     buf_i[c, k] = i
                 at = end
@@ -296,8 +295,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     r_common_a = l_common_a if self_join else _csr_arrays(r_common)
     arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *_csr_arrays(postings), hot_right)
     del l_rare, l_common, r_rare, r_common, postings
-    scratch = (np.zeros((threads, n_right), np.float64), np.zeros((threads, n_right), np.bool_),
-               np.empty((threads, n_right), np.int64))
+    scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64))
     room = n_right  # the most pairs one row can add
     capacity = BUFFER_PAIRS + room  # a thread stops taking rows once it holds BUFFER_PAIRS
     buf_i = np.empty((threads, capacity), np.int64)
