@@ -50,8 +50,6 @@ except ImportError:  # pragma: no cover - numba is a dependency; this keeps impo
 
 # a bound and a score are summed in different orders: allow for the last bits
 BOUND_SLACK = 1e-12
-# marks a row of H touched with nothing rare in common (a sum of positive weights is far above it)
-TOUCHED = 1e-300
 # names tied with a row's top-th score that are kept beside its top N (at least top more)
 TIE_ROOM = 10
 # scores this close are a tie: identical vectors score 1 +- a few ulps, summed in different orders
@@ -140,10 +138,11 @@ if numba is not None:
 
     @njit(cache=True, nogil=True)
     def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
-             t_val, hot_right, threshold, cut, acc, touched, out_j, out_s, at):
+             t_val, t_norm, hot_right, threshold, cut, acc, touched, out_j, out_s, at):
         """Candidates of left row i (only j > i in a self-join) that can enter row i's or row j's
         top N, written to out_j/out_s from position `at`; returns the new end."""
         n_touched = 0
+        ci = l_norm[i]
         for p in range(l_rp[i], l_rp[i + 1]):
             f = l_ri[p]
             w = l_rd[p]
@@ -157,9 +156,9 @@ if numba is not None:
                 if a == 0.0:  # weights are positive: a touched row's sum is above 0
                     touched[n_touched] = j
                     n_touched += 1
+                    a = ci * t_norm[q]  # the bound starts at |x_c||y_c|, carried by the posting
                 acc[j] = a + w * t_val[q]
                 q -= 1
-        ci = l_norm[i]
         if ci > threshold:
             for h in range(len(hot_right)):
                 j = hot_right[h]
@@ -167,20 +166,19 @@ if numba is not None:
                     continue
                 touched[n_touched] = j
                 n_touched += 1
-                acc[j] = TOUCHED  # nothing rare shared; far below any score's last bit
+                acc[j] = ci * r_norm[j]  # nothing rare shared: the bound is |x_c||y_c| (> t^2 > 0)
         li_idx = l_ci[l_cp[i]:l_cp[i + 1]]
         li_val = l_cd[l_cp[i]:l_cp[i + 1]]
         cut_i = cut[i]
         for k in range(n_touched):
             j = touched[k]
-            partial = acc[j]
+            bound = acc[j] + BOUND_SLACK
             acc[j] = 0.0
-            bound = partial + ci * r_norm[j] + BOUND_SLACK
             if bound < threshold:  # most candidates: no need to read row j's cut
                 continue
             need = min(cut_i, cut[j]) if self_join else cut_i
             if bound >= need:
-                score = partial + _common_dot(li_idx, li_val, r_ci[r_cp[j]:r_cp[j + 1]], r_cd[r_cp[j]:r_cp[j + 1]])
+                score = (bound - BOUND_SLACK - ci * r_norm[j]) + _common_dot(li_idx, li_val, r_ci[r_cp[j]:r_cp[j + 1]], r_cd[r_cp[j]:r_cp[j + 1]])
                 if score > threshold and score >= need:
                     out_j[at] = j
                     out_s[at] = score
@@ -189,7 +187,7 @@ if numba is not None:
 
     @njit(cache=True, parallel=True)
     def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
-              r_cd, r_norm, t_ptr, t_idx, t_val, hot_right, threshold, cut, scratch_acc,
+              r_cd, r_norm, t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, scratch_acc,
               scratch_touched, buf_i, buf_j, buf_s, filled, room):
         """Each thread c takes rows cursor[c], cursor[c] + step, ... below stop, at most `budget`
         of them, and stops early when its buffer could overflow (a row can add up to `room`
@@ -203,7 +201,7 @@ if numba is not None:
             capacity = buf_j.shape[1]
             while i < stop and done < budget and at + room <= capacity:
                 end = _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
-                           t_ptr, t_idx, t_val, hot_right, threshold, cut, acc, touched, buf_j[c], buf_s[c], at)
+                           t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched, buf_j[c], buf_s[c], at)
                 for k in range(at, end):
                     buf_i[c, k] = i
                 at = end
@@ -293,7 +291,8 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     numba.set_num_threads(threads)
     l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
     r_common_a = l_common_a if self_join else _csr_arrays(r_common)
-    arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *_csr_arrays(postings), hot_right)
+    postings_a = _csr_arrays(postings)
+    arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *postings_a, r_norm[postings_a[1]], hot_right)
     del l_rare, l_common, r_rare, r_common, postings
     scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64))
     room = n_right  # the most pairs one row can add
