@@ -104,7 +104,7 @@ def test_refine_default_threshold_is_its_own_and_an_explicit_one_is_kept():
     assert MatchOptions().check().threshold == 0.6
     assert MatchOptions(refine=True).check().threshold == 0.9
     assert MatchOptions(refine=True, threshold=0.7).check().threshold == 0.7
-    assert MatchOptions(refine=True, threshold=0.7).check().candidate_threshold == 0.5
+    assert MatchOptions(refine=True, threshold=0.7).check().candidate_threshold == 0.6
     assert MatchOptions(refine=True, threshold=0.3).check().candidate_threshold == 0.3
 
 

@@ -1,28 +1,30 @@
 """``--refine``: rescore candidate pairs so that common words count for little and the distinctive words must agree.
 
 The seed's character 3-grams score "KGF PLUMBING AND HEATING LTD" and "DSF
-PLUMBING AND HEATING LTD" 0.8: most of their 3-grams are shared, and the
-words that tell the firms apart are a small part of each name.  Here each
-candidate pair from the 3-gram step is scored again on words:
+PLUMBING AND HEATING LTD" about 0.75: most of their 3-grams are shared, and
+the words that tell the firms apart are a small part of each name.  Here
+each candidate pair from the 3-gram step is scored again on words:
 
 - the words of each name (:func:`dataforge.dedup.words.name_words`: legal
   forms off, by cleanco's list, also when misspelt by a letter), weighted by
-  TF-IDF over the distinct names of the run and scaled to length 1, so a
-  word in many names (LIMITED is already gone; SERVICES, PLUMBING, SMITH)
-  weighs little and a word in few names (KGF) weighs a lot;
-- two words count as the same word in proportion to how alike they are
-  (rapidfuzz's Indel similarity, 1 - edits / letters of both), when that is
-  at least :data:`WORD_SIMILARITY`; a word that is an abbreviation of the
-  other (same first letter, its letters in order: RD/ROAD, INTL/INTERNATIONAL)
-  counts :data:`ABBREVIATION_SIMILARITY`;
+  TF-IDF over the distinct names of the run, so a word in many names
+  (SERVICES, PLUMBING, SMITH) weighs little and a word in few (KGF) a lot;
+- two words are alike in proportion to rapidfuzz's Indel similarity (1 -
+  edits / letters of both) when that is at least :data:`WORD_SIMILARITY`; a
+  short word written as the other's abbreviation (same first and last
+  letter, its letters in order, no vowel after the first: RD/ROAD,
+  MGMT/MANAGEMENT) is :data:`ABBREVIATION_SIMILARITY` alike;
 - each word of one name takes its best counterpart in the other, and the
-  score is sum(weight x weight x likeness) over the words, from each side,
-  the smaller of the two: Cohen, Ravikumar and Fienberg's "soft TF-IDF"
-  (2003), the best of the measures they compared on names.
+  score is sum(weight x weight x likeness) with each name's weights scaled
+  to length 1, the smaller of the two directions: the "soft TF-IDF" of
+  Cohen, Ravikumar and Fienberg (2003), the best of the measures they
+  compared on names.  A misspelt word is rare, so its idf is high and it
+  would dominate its name; here a word weighs no more than the word of the
+  other name it resembles.
 
 Two names with the same words score 1.0; names sharing only common words
 score little.  Vectorised over all pairs (numpy, and rapidfuzz's ``cpdist``
-over the distinct pairs of words, in C).
+over the distinct pairs of words, in C), a chunk of pairs at a time.
 """
 from __future__ import annotations
 

@@ -33,14 +33,20 @@ def legal_forms() -> tuple[dict[int, frozenset], tuple[str, ...]]:
 
 def plain_words(name: str) -> list[str]:
     """Upper-case words without accents or punctuation; & is AND."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).upper()
-    text = _JOINED.sub("", text).replace("&", " AND ")
+    text = name
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _JOINED.sub("", text.upper()).replace("&", " AND ")
     return _SEPARATORS.sub(" ", text).split()
 
 
-def _is_typo_form(word: str, long_forms: tuple[str, ...]) -> bool:
-    return len(word) >= TYPO_FORM_MIN - 1 and any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in long_forms)
+@lru_cache(maxsize=1 << 16)
+def _is_typo_form(word: str) -> bool:
+    """A long legal form misspelt by one edit (the last words of names repeat: cached)."""
+    if len(word) < TYPO_FORM_MIN - 1:
+        return False
+    return any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in legal_forms()[1])
 
 
 def name_words(name: str) -> list[str]:
@@ -51,7 +57,7 @@ def name_words(name: str) -> list[str]:
     A name that is nothing but legal forms (after a leading THE) keeps its words.
     """
     words = plain_words(name)
-    forms, long_forms = legal_forms()
+    forms = legal_forms()[0]
     end, first = len(words), 2 if words[:1] == ["THE"] else 1
     while end > first:
         for size, terms in forms.items():
@@ -59,7 +65,7 @@ def name_words(name: str) -> list[str]:
                 end -= size
                 break
         else:
-            if (_is_typo_form(words[end - 1], long_forms) or words[end - 1] == "AND"):
+            if words[end - 1] == "AND" or _is_typo_form(words[end - 1]):
                 end -= 1
                 continue
             break

@@ -245,7 +245,7 @@ def companies(n: int, seed: int = 0, duplicate_rate: float = 0.08, repeat_rate: 
             made += 1
 
 
-def write_companies(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates: float) -> int:
+def write_companies(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates) -> int:
     """Write *n* records as CSV (Companies House column names, including the
     leading space of `` CompanyNumber``); *truth* gets ``CompanyNumber,entity_id``."""
     writer = csv.writer(out, lineterminator="\n")
