@@ -25,6 +25,12 @@ KERNELS = ("auto", "pruned", "brute")
 # how --groups makes groups of the pairs: center clustering (no chains) or connected components
 GROUPINGS = ("center", "components")
 DEFAULT_GROUPING = "center"
+# dedup bench (dataforge.dedup.bench)
+BENCH_SIZES = (1000, 10000, 50000)
+BENCH_QUERIES = 100
+BENCH_SEED = 1
+# fuzzywuzzy's WRatio is 0-100; 90 is the cut-off its users typically take as "the same firm"
+BENCH_CUTOFF = 90.0
 
 
 class MatchOptions(NamedTuple):
