@@ -21,6 +21,8 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/dedup_bench.py", "--sizes", "50000,100000", "--dataforge-only", "300000,1000000"]),
     ("Dedup bench: pairwise fuzzy matching against `dataforge dedup match`", "make bench",
      [sys.executable, "benchmarks/pairwise_bench.py"]),
+    ("Dedup quality: pairs and groups against planted truth, seed scores and `--refine`", "make bench",
+     [sys.executable, "benchmarks/quality_bench.py", "--records", "50000"]),
 ]
 
 

@@ -28,7 +28,7 @@ from tests.conftest import DATAFORGE, Result, assert_one_error_line, run_cli, te
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
-SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "seconds", "outputs"}
+SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "refine", "threshold", "seconds", "outputs"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -572,17 +572,28 @@ def test_groups_file_has_every_input_row_with_group_columns(tmp_path, companies_
     for g in groups:
         assert name_of[g["group_id"]] == g["group_name"]  # a group is named by one of its records
     pairs = read_csv_bytes(baseline)
-    for p in pairs:
-        assert group_of[p["left_id"]] == group_of[p["right_id"]]
+    paired_with = {(p["left_id"], p["right_id"]) for p in pairs} | {(p["right_id"], p["left_id"]) for p in pairs}
+    for member, center in group_of.items():  # center grouping: every member is paired with its center
+        assert member == center or (member, center) in paired_with
     paired = {p["left_id"] for p in pairs} | {p["right_id"] for p in pairs}
     alone = [g for g in groups if g[" CompanyNumber"] not in paired]
     assert alone
     for g in alone:  # a record with no match is its own group
         assert (g["group_id"], g["group_name"]) == (g[" CompanyNumber"], g["CompanyName"])
     summary = result.json()
-    assert set(summary) == SUMMARY_KEYS | {"groups"}
+    assert set(summary) == SUMMARY_KEYS | {"groups", "grouping"}
     assert summary["groups"] == len({g["group_id"] for g in groups})
     assert summary["outputs"] == ["out.csv", "groups.csv"]
+    assert summary["grouping"] == "center"
+
+
+def test_grouping_components_puts_every_pair_in_one_group(tmp_path, companies_csv, baseline):
+    result = match(tmp_path, companies_csv, "-o", "out.csv", "--groups", "groups.csv", "--grouping", "components")
+
+    assert_ok(result)
+    group_of = {g[" CompanyNumber"]: g["group_id"] for g in read_csv(tmp_path / "groups.csv")}
+    for p in read_csv_bytes(baseline):
+        assert group_of[p["left_id"]] == group_of[p["right_id"]]
 
 
 def test_record_without_a_match_is_its_own_group(tmp_path, small_csv):

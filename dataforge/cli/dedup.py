@@ -10,8 +10,8 @@ from typing import IO, Optional
 import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
-from dataforge.dedup.options import (DEFAULT_NGRAM, DEFAULT_THRESHOLD, DEFAULT_TOP, GROUP_COLUMNS, KERNELS,
-                                     PAIR_COLUMNS, MatchOptions)
+from dataforge.dedup.options import (DEFAULT_GROUPING, DEFAULT_NGRAM, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD,
+                                     DEFAULT_TOP, GROUP_COLUMNS, GROUPINGS, KERNELS, PAIR_COLUMNS, MatchOptions)
 from dataforge.errors import UsageError
 from dataforge.io import STDIN, AtomicFile, check_output_free
 
@@ -41,16 +41,26 @@ def csv_writer(path: str) -> "IO[str]":
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH",
               help="Pairs CSV (.gz compresses); - for stdout.")
 @click.option("--force", is_flag=True, help="Replace outputs that exist.")
-@click.option("--column", default=DEFAULT_COLUMN, show_default=True, metavar="NAME", help="The name column.")
+@click.option("--column", "columns", multiple=True, default=[DEFAULT_COLUMN], show_default=True, metavar="NAME",
+              help="The name column; repeat it to match on several columns joined by spaces "
+                   "(e.g. --column GivenName --column Surname --column Street).")
 @click.option("--id-column", metavar="NAME",
               help=f"The id column (default: {DEFAULT_ID_COLUMN} when present, else the row number from 1).")
 @click.option("--groups", "groups_path", metavar="PATH",
               help="Also write every input row with group_id and group_name.")
+@click.option("--grouping", type=click.Choice(GROUPINGS), default=DEFAULT_GROUPING, show_default=True,
+              help="How --groups groups the pairs: center keeps a record with the best-paired center, so weak "
+                   "links do not chain; components joins every chain of pairs (string_grouper's grouping).")
 @click.option("--against", metavar="MASTER",
               help="Match each name only against this master CSV (its ids and names on the right).")
-@click.option("--against-column", metavar="NAME", help="The master's name column (default: --column).")
-@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
-              help="Keep pairs whose cosine similarity is above this (0 to below 1).")
+@click.option("--against-column", "against_columns", multiple=True, metavar="NAME",
+              help="The master's name column(s) (default: --column).")
+@click.option("--refine", is_flag=True,
+              help="Rescore the candidates on their distinctive words (common words and legal forms count for "
+                   "little); recommended for de-duplication.")
+@click.option("--threshold", type=float,
+              help=f"Keep pairs scoring above this (0 to below 1). [default: {DEFAULT_THRESHOLD}; "
+                   f"with --refine {DEFAULT_REFINE_THRESHOLD}]")
 @click.option("--top", type=int, default=DEFAULT_TOP, show_default=True,
               help="Best matches kept per distinct name, itself included; 0 = every pair above the threshold.")
 @click.option("--ngram", type=int, default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
@@ -65,19 +75,22 @@ def csv_writer(path: str) -> "IO[str]":
               help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
 @reporting_options
-def match_command(inputs, output, force, column, id_column, groups_path, against, against_column, threshold, top,
-                  ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, as_json, quiet, verbose, debug):
+def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, refine,
+                  threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, as_json, quiet,
+                  verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
 
     Reads CSV (.csv, .csv.gz, .tsv; no INPUT or - reads stdin) and writes one
     row per pair of distinct records: left_id, left_name, right_id,
     right_name, similarity, best first. Records with the same name pair at
     1.0. The defaults reproduce the seed notebook's scores (3-gram TF-IDF,
-    top 10 per name above 0.6). See docs/dedup.md.
+    top 10 per name above 0.6); --refine rescores them on distinctive words,
+    the recommended mode for de-duplication. See docs/dedup.md.
 
     \b
     Example:
         dataforge dedup match companies.csv -o pairs.csv
+        dataforge dedup match companies.csv --refine --groups groups.csv -o pairs.csv
         dataforge dedup match crm.csv --column Name --id-column Id --groups groups.csv -o pairs.csv
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
     """
@@ -87,7 +100,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
     options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
-                           phonetic=phonetic, kernel=kernel).check()
+                           phonetic=phonetic, kernel=kernel, refine=refine).check()
     if as_json and STDIN in (output, groups_path):
         raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
     if groups_path is not None and (groups_path == output or (
@@ -104,27 +117,28 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
             names = ids = None
             frame = None
         else:
-            name_col = table.column(column, "name column")
+            name_cols = [table.column(c, "name column") for c in columns]
             id_col = table.column(id_column, "id column") if id_column else (
                 table.column(DEFAULT_ID_COLUMN) if table.has_column(DEFAULT_ID_COLUMN) else None)
             also_cols = [table.column(c, "--also column") for c in also_columns]
-            frame = table.read([name_col] + ([id_col] if id_col else []) + also_cols)
-            names = frame[name_col]
+            frame = table.read(name_cols + ([id_col] if id_col else []) + also_cols)
+            names = _joined(frame, name_cols)
             ids = frame[id_col] if id_col else frame.index.to_series() + 1
         master_names = master_ids = master_also = None
         if master is not None:
             if master.empty:
                 raise UsageError(f"master list {master.shown[0]} is empty")
-            m_name = master.column(against_column or column, "name column")
+            m_names = [master.column(c, "name column") for c in (against_columns or columns)]
             m_id = master.column(id_column) if id_column and master.has_column(id_column) else (
                 master.column(DEFAULT_ID_COLUMN) if master.has_column(DEFAULT_ID_COLUMN) else None)
             m_also = [master.column(c, "--also column") for c in also_columns]
-            master_frame = master.read([m_name] + ([m_id] if m_id else []) + m_also)
-            master_names = master_frame[m_name]
+            master_frame = master.read(m_names + ([m_id] if m_id else []) + m_also)
+            master_names = _joined(master_frame, m_names)
             master_ids = master_frame[m_id] if m_id else master_frame.index.to_series() + 1
             master_also = master_frame[m_also].set_axis(also_columns, axis=1) if also_columns else None
 
-        summary = {"rows": 0, "distinct_names": 0, "skipped_empty_names": 0, "pairs": 0}
+        summary = {"rows": 0, "distinct_names": 0, "skipped_empty_names": 0, "pairs": 0, "refine": refine,
+                   "threshold": options.threshold}
         if frame is not None:
             with progress_bar(reporter, "matching name blocks") as progress:
                 matches = find_matches(
@@ -146,7 +160,8 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
             if groups_path is not None:
                 groups_out = writing.enter_context(csv_writer(groups_path))
                 summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
-                                                  names, ids, master_names, master_ids)
+                                                  names, ids, master_names, master_ids, grouping)
+                summary["grouping"] = "best_master" if master is not None else grouping
             out = writing.enter_context(csv_writer(output))
             write_frame_csv(out, pairs)
         outputs = [output] + ([groups_path] if groups_path is not None else [])
@@ -161,13 +176,25 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                      f"-> {', '.join('stdout' if o == STDIN else o for o in outputs)} ({summary['seconds']:.2f} s)")
 
 
-def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids) -> int:
+def _joined(frame, columns: list[str]):
+    """The name column, or several columns' non-empty values joined by a space."""
+    if len(columns) == 1:
+        return frame[columns[0]]
+    joined = frame[columns[0]].fillna("").astype(str).str.strip()
+    for column in columns[1:]:
+        part = frame[column].fillna("").astype(str).str.strip()
+        joined = joined.where(part == "", joined.where(joined == "", joined + " ") + part)
+    return joined.rename(" ".join(columns))
+
+
+def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids, grouping: str) -> int:
     """Stream every input row back out with group_id and group_name; return the number of groups."""
     import pandas as pd
 
     from dataforge.dedup.match import groups_of
 
-    groups = groups_of(matches, names, ids, against=master_names, against_ids=master_ids) if matches else None
+    groups = groups_of(matches, names, ids, against=master_names, against_ids=master_ids,
+                       grouping=grouping) if matches else None
     header_only = pd.DataFrame(columns=[c for c in table.columns if c not in GROUP_COLUMNS] + GROUP_COLUMNS)
     if groups is None:
         header_only.to_csv(out, index=False)

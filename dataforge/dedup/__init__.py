@@ -11,6 +11,7 @@ _EXPORTS = {
     "match_names": "dataforge.dedup.match",
     "group_names": "dataforge.dedup.match",
     "find_matches": "dataforge.dedup.match",
+    "groups_of": "dataforge.dedup.match",
     "MatchOptions": "dataforge.dedup.options",
     "Table": "dataforge.dedup.table",
 }

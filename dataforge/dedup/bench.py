@@ -53,8 +53,7 @@ class BenchOptions(NamedTuple):
             raise UsageError(f"queries must be at least 1, not {self.queries!r}")
         if not 0 <= self.cutoff <= 100:  # also refuses nan
             raise UsageError(f"cutoff must be a WRatio score from 0 to 100, not {self.cutoff!r}")
-        self.match.check()
-        return self
+        return self._replace(match=self.match.check())  # the match threshold filled in (None: the mode's)
 
 
 # ------------------------------------------------------------------------ pairwise libraries
@@ -319,7 +318,7 @@ def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchO
     run once at the lowest sweep threshold on the largest sample (not timed),
     for the F1 across thresholds and the scores' histogram.
     """
-    options.check()
+    options = options.check()
     started = time.perf_counter()
     names = names.reset_index(drop=True)
     ids = (pd.Series(np.arange(1, len(names) + 1)) if ids is None else pd.Series(ids)).reset_index(drop=True)

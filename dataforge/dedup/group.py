@@ -38,3 +38,44 @@ def best_match_groups(n: int, left: np.ndarray, right: np.ndarray, scores: np.nd
         first[1:] = left[order][1:] != left[order][:-1]
         best[left[order][first]] = right[order][first]
     return best
+
+
+def center_groups(n: int, left: np.ndarray, right: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """For each of *n* records, the row of its group's center: center clustering
+    (Hassanzadeh et al., 2009) over the pairs, best pair first.
+
+    Taking the pairs from the best score down, a pair of two records in no
+    group makes a group, the earlier record its center; a record in no group
+    paired with a center joins it; any other pair is passed over.  So every
+    member is paired with its center, and a chain of weak links (A~B~C with
+    A and C unalike) is not one group.  A record in no pair is its own group.
+    """
+    rep = np.arange(n, dtype=np.int64)
+    if n == 0 or not len(left):
+        return rep
+    left, right = np.minimum(left, right).astype(np.int64), np.maximum(left, right).astype(np.int64)
+    order = np.lexsort((right, left, -np.asarray(scores, np.float64)))  # best first, ties in input order
+    return _centers(rep, left[order], right[order])
+
+
+def _centers_py(rep: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    FREE, CENTER = 0, 1
+    state = np.zeros(len(rep), np.int8)  # 0 in no group, 1 a center, 2 a member
+    for k in range(len(left)):
+        u, v = left[k], right[k]
+        su, sv = state[u], state[v]
+        if su == FREE and sv == FREE:
+            state[u], state[v], rep[v] = CENTER, 2, u
+        elif su == CENTER and sv == FREE:
+            state[v], rep[v] = 2, u
+        elif sv == CENTER and su == FREE:
+            state[u], rep[u] = 2, v
+    return rep
+
+
+try:
+    from numba import njit
+
+    _centers = njit(cache=True, nogil=True)(_centers_py)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _centers = _centers_py

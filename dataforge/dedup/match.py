@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from dataforge.dedup.group import best_match_groups, component_groups
+from dataforge.dedup.group import best_match_groups, center_groups, component_groups
 from dataforge.dedup.kernel import Progress, tfidf_matrix, top_n_pairs
 from dataforge.dedup.normalise import normalise_value
-from dataforge.dedup.options import PAIR_COLUMNS, MatchOptions
+from dataforge.dedup.options import DEFAULT_GROUPING, GROUPINGS, PAIR_COLUMNS, MatchOptions
 from dataforge.errors import UsageError
 
 @dataclass
@@ -107,12 +107,22 @@ def _agree(left: np.ndarray, right: np.ndarray, left_values: pd.DataFrame, right
     return keep
 
 
+def _refine(names: np.ndarray, a: np.ndarray, b: np.ndarray, options: MatchOptions, seconds: dict) -> np.ndarray:
+    """--refine: the candidates' scores on distinctive words (dataforge.dedup.refine)."""
+    from dataforge.dedup.refine import refined_scores
+
+    started = time.perf_counter()
+    scores = refined_scores(list(names), a, b, options.threads)
+    seconds["refine"] = time.perf_counter() - started
+    return scores
+
+
 def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
                  against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
                  against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
                  progress: Progress = None) -> Matches:
     """Pairs of records whose names match; see :func:`match_names` for the arguments."""
-    options.check()
+    options = options.check()
     names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
     ids = names.index.to_series() if ids is None else pd.Series(ids)
     if len(ids) != len(names):
@@ -123,12 +133,16 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     if against is None:
         vectors = _vectors(list(mine.distinct), options)
         seconds["vectorise"] = time.perf_counter() - started
-        rows, cols, scores = top_n_pairs(vectors, vectors, options.top, options.threshold, options.threads,
-                                         options.block_rows, progress, options.kernel)
+        rows, cols, scores = top_n_pairs(vectors, vectors, options.top, options.candidate_threshold,
+                                         options.threads, options.block_rows, progress, options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
         other = rows != cols  # a name with itself is not a pair
         a, b, scores = _best_per_pair(np.minimum(rows, cols)[other], np.maximum(rows, cols)[other], scores[other],
                                       max(len(mine.distinct), 1))
+        if options.refine:
+            scores = _refine(mine.distinct, a, b, options, seconds)
+            keep = scores > options.threshold
+            a, b, scores = a[keep], b[keep], scores[keep]
         left, right, k = mine.cross(a, mine, b)
         scores = scores[k]
         same_left, same_right = mine.within()
@@ -148,10 +162,15 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
         seconds["vectorise"] = time.perf_counter() - started
         where = pd.Index(vocabulary).get_indexer(theirs.distinct)
         rows, cols, scores = top_n_pairs(vectors[: len(mine.distinct)], vectors[where], options.top,
-                                         options.threshold, options.threads, options.block_rows, progress,
+                                         options.candidate_threshold, options.threads, options.block_rows, progress,
                                          options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
+        if options.refine:
+            scores = _refine(vocabulary, rows, where[cols], options, seconds)
         scores = np.where(mine.distinct[rows] == theirs.distinct[cols], 1.0, scores)  # the same name is 1.0
+        if options.refine:
+            keep = scores > options.threshold
+            rows, cols, scores = rows[keep], cols[keep], scores[keep]
         left, right, k = mine.cross(rows, theirs, cols)
         scores = scores[k]
         right_names, right_ids = against, against_ids
@@ -175,18 +194,26 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
 
 
 def groups_of(matches: Matches, names: pd.Series, ids: Optional[pd.Series] = None, *,
-              against: Optional[pd.Series] = None, against_ids: Optional[pd.Series] = None) -> pd.DataFrame:
+              against: Optional[pd.Series] = None, against_ids: Optional[pd.Series] = None,
+              grouping: str = DEFAULT_GROUPING) -> pd.DataFrame:
     """``group_id`` and ``group_name`` for every input row, from its matches.
 
-    On one list: connected components of the pair graph, represented by
-    their best-connected record (ties to the first).  Against a master list:
-    the record's best master match.  A record with no match is its own group.
+    On one list, by *grouping*: ``center`` (the default) is center
+    clustering, best pair first, represented by the center, so every member
+    is paired with it and weak links do not chain; ``components`` is the
+    connected components of the pair graph (string_grouper's grouping),
+    represented by their best-connected record (ties to the first).  Against
+    a master list: the record's best master match, whatever the grouping.  A
+    record with no match is its own group.
     """
+    if grouping not in GROUPINGS:
+        raise UsageError(f"grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
     n = len(names)
     ids = names.index.to_series() if ids is None else pd.Series(ids)
     id_values, name_values = ids.to_numpy(dtype=object), names.to_numpy(dtype=object)
     if against is None:
-        rep = component_groups(n, matches.left, matches.right)
+        rep = center_groups(n, matches.left, matches.right, matches.pairs["similarity"].to_numpy()) \
+            if grouping == "center" else component_groups(n, matches.left, matches.right)
         group_id, group_name = id_values[rep], name_values[rep]
     else:
         against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
@@ -211,7 +238,9 @@ def match_names(names: pd.Series, ids: Optional[pd.Series] = None, *, against: O
     records must also agree on (after :func:`normalise_value`), aligned with
     *names* (and *against_also* with *against*).  Keyword *options* are the
     fields of :class:`MatchOptions`: threshold, top, ngram, threads,
-    strip_legal, phonetic, block_rows.
+    strip_legal, phonetic, block_rows, kernel, refine (rescore on
+    distinctive words; the recommended mode for de-duplication, default
+    threshold 0.9 instead of 0.6).
 
     Returns a DataFrame with columns left_id, left_name, right_id,
     right_name, similarity: one row per pair of distinct records, the same
@@ -228,12 +257,13 @@ def match_names(names: pd.Series, ids: Optional[pd.Series] = None, *, against: O
 def group_names(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
                 against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
                 against_also: Optional[pd.DataFrame] = None, progress: Progress = None,
-                **options) -> pd.DataFrame:
+                grouping: str = DEFAULT_GROUPING, **options) -> pd.DataFrame:
     """Every record with its group: a DataFrame of id, name, group_id, group_name
-    aligned with *names*.  Arguments as :func:`match_names`."""
+    aligned with *names*.  *grouping* is ``center`` (default) or ``components``
+    (see :func:`groups_of`); the other arguments as :func:`match_names`."""
     matches = find_matches(names, ids, against=against, against_ids=against_ids, also=also,
                            against_also=against_also, options=MatchOptions(**options), progress=progress)
-    groups = groups_of(matches, names, ids, against=against, against_ids=against_ids)
+    groups = groups_of(matches, names, ids, against=against, against_ids=against_ids, grouping=grouping)
     ids = names.index.to_series() if ids is None else pd.Series(ids)
     return pd.DataFrame({"id": ids.to_numpy(dtype=object), "name": names.to_numpy(dtype=object),
                          "group_id": groups["group_id"].to_numpy(), "group_name": groups["group_name"].to_numpy()},

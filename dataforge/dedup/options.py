@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from dataforge.errors import UsageError
 
@@ -11,11 +11,20 @@ from dataforge.errors import UsageError
 # small enough that the progress bar moves every second or so at 1M names
 DEFAULT_BLOCK_ROWS = 4096
 DEFAULT_THRESHOLD = 0.6
+# --refine scores on another scale (soft TF-IDF of words): 0.9 is where pair F1 peaks on
+# both benchmark sets (companies and persons, docs/benchmarks.md)
+DEFAULT_REFINE_THRESHOLD = 0.9
+# the 3-gram cosine a pair needs to be rescored by --refine: the seed's own pairs (97% of the
+# true pairs of the company benchmark); 0.5 finds a few more but makes the product 2-3x slower
+REFINE_CANDIDATE_THRESHOLD = 0.6
 DEFAULT_TOP = 10
 DEFAULT_NGRAM = 3
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
 GROUP_COLUMNS = ["group_id", "group_name"]
 KERNELS = ("auto", "pruned", "brute")
+# how --groups makes groups of the pairs: center clustering (no chains) or connected components
+GROUPINGS = ("center", "components")
+DEFAULT_GROUPING = "center"
 # dedup bench (dataforge.dedup.bench)
 BENCH_SIZES = (1000, 10000, 50000)
 BENCH_QUERIES = 100
@@ -27,7 +36,7 @@ BENCH_CUTOFF = 90.0
 class MatchOptions(NamedTuple):
     """How names are matched; the defaults reproduce the seed notebook."""
 
-    threshold: float = DEFAULT_THRESHOLD  # keep pairs scoring above this
+    threshold: Optional[float] = None  # keep pairs scoring above this; None: 0.6, with refine 0.9
     top: int = DEFAULT_TOP  # per distinct name, itself included; 0 = no limit
     ngram: int = DEFAULT_NGRAM  # characters a feature
     threads: int = 0  # for the product; 0 = every core
@@ -35,9 +44,13 @@ class MatchOptions(NamedTuple):
     phonetic: bool = False  # add Double Metaphone codes of each word as features
     block_rows: int = DEFAULT_BLOCK_ROWS  # distinct names a block of the product
     kernel: str = "auto"  # auto | pruned | brute: how the product is computed; same pairs and scores
+    refine: bool = False  # rescore the 3-gram candidates on distinctive words (dataforge.dedup.refine)
 
     def check(self) -> "MatchOptions":
-        """Raise UsageError for a value no run could use."""
+        """Raise UsageError for a value no run could use; return the options with the
+        threshold filled in (None is the mode's default)."""
+        if self.threshold is None:
+            return self._replace(threshold=DEFAULT_REFINE_THRESHOLD if self.refine else DEFAULT_THRESHOLD).check()
         if not (isinstance(self.threshold, (int, float)) and 0 <= self.threshold < 1 and math.isfinite(self.threshold)):
             raise UsageError(f"threshold must be at least 0 and below 1, not {self.threshold!r}")
         for name, low in (("top", 0), ("ngram", 1), ("threads", 0), ("block_rows", 1)):
@@ -47,3 +60,8 @@ class MatchOptions(NamedTuple):
         if self.kernel not in KERNELS:
             raise UsageError(f"kernel must be one of {', '.join(KERNELS)}, not {self.kernel!r}")
         return self
+
+    @property
+    def candidate_threshold(self) -> float:
+        """What the 3-gram product keeps: the threshold, or with refine the candidates to rescore."""
+        return min(REFINE_CANDIDATE_THRESHOLD, self.threshold) if self.refine else self.threshold

@@ -1,4 +1,4 @@
-"""``python -m dataforge.synthetic jobs|companies``: regenerate sample and benchmark data.
+"""``python -m dataforge.synthetic jobs|companies|persons``: regenerate sample and benchmark data.
 
 The bundled samples: ``jobs -n 3000 --seed 2018 -o data/sample/jobs.jsonl.gz`` and
 ``companies -n 5000 --seed 2021 -o data/sample/companies.csv.gz``.
@@ -14,6 +14,7 @@ from typing import IO, Iterator
 
 from dataforge.synthetic.companies import write_companies
 from dataforge.synthetic.jobs import write_job_postings
+from dataforge.synthetic.persons import write_persons
 
 
 @contextlib.contextmanager
@@ -52,8 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     firms.add_argument("--duplicate-rate", type=float, default=0.08,
                        help="share of entities also registered under variant names")
     firms.add_argument("--repeat-rate", type=float, default=0.004, help="share of names repeated exactly")
+    firms.add_argument("--unambiguous", action="store_true",
+                       help="no two firms the same under the register's 'same as' rule; only generic words dropped")
     firms.add_argument("--truth", metavar="PATH", help="also write CompanyNumber,entity_id here")
     firms.add_argument("-o", "--output", default="-", help="file (.gz compresses) or - for stdout")
+    people = sub.add_parser("persons", help="person records (given name, surname, street, town) with duplicates")
+    people.add_argument("-n", "--records", type=int, default=5000)
+    people.add_argument("--seed", type=int, default=0)
+    people.add_argument("--duplicate-rate", type=float, default=0.1, help="share of people also written another way")
+    people.add_argument("--household-rate", type=float, default=0.15,
+                        help="share of people living with the previous one (same surname and address)")
+    people.add_argument("--truth", metavar="PATH", help="also write PersonId,entity_id here")
+    people.add_argument("-o", "--output", default="-", help="file (.gz compresses) or - for stdout")
     args = parser.parse_args(argv)
     if args.kind == "jobs":
         with _open_binary(args.output) as out:
@@ -62,8 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(_open_text(args.output))
             truth = stack.enter_context(_open_text(args.truth)) if args.truth else None
-            write_companies(out, args.records, args.seed, truth,
-                            duplicate_rate=args.duplicate_rate, repeat_rate=args.repeat_rate)
+            if args.kind == "persons":
+                write_persons(out, args.records, args.seed, truth, duplicate_rate=args.duplicate_rate,
+                              household_rate=args.household_rate)
+            else:
+                write_companies(out, args.records, args.seed, truth, duplicate_rate=args.duplicate_rate,
+                                repeat_rate=args.repeat_rate, **({"unambiguous": True} if args.unambiguous else {}))
     return 0
 
 

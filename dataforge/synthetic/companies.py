@@ -137,8 +137,23 @@ def _typo(rng: random.Random, name: str) -> str:
     return " ".join(words)
 
 
-def _variant(rng: random.Random, name: str) -> str:
-    """The same firm written another way: one or two of the planted kinds of change."""
+def same_as_key(name: str) -> str:
+    """What the register compares when it refuses a name "the same as" one it holds:
+    no legal form, case, punctuation or leading THE, & is AND."""
+    from dataforge.dedup.words import name_words
+
+    words = name_words(name)
+    return " ".join(words[1:] if words[:1] == ["THE"] and len(words) > 1 else words)
+
+
+# words a person would still accept missing from a firm's name
+_GENERIC = frozenset(w for phrase in _TRADES + _TOWNS + _FORM_NAMES for w in phrase.split()) | {
+    "THE", "COMPANY", "&", "AND", "SONS", "CO", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+
+def _variant(rng: random.Random, name: str, generic_drops: bool = False) -> str:
+    """The same firm written another way: one or two of the planted kinds of change.
+    With *generic_drops*, a dropped word is never the distinctive one."""
     out = name
     for _ in range(rng.choice((1, 1, 2))):
         kind = rng.randrange(8)
@@ -153,6 +168,12 @@ def _variant(rng: random.Random, name: str) -> str:
                 out = out + " LTD"
         elif kind == 2:
             out = out.replace(" & ", " AND ") if " & " in out else out.replace(" AND ", " & ")
+        elif kind == 3 and generic_drops:
+            words = out.split(" ")
+            droppable = [i for i, w in enumerate(words) if i > 0 and w.strip(".,-") in _GENERIC]
+            if len(words) > 2 and droppable:
+                del words[rng.choice(droppable)]
+                out = " ".join(words)
         elif kind == 3:
             words = out.split(" ")
             if len(words) > 2:
@@ -178,26 +199,35 @@ def _postcode(rng: random.Random) -> str:
            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
 
 
-def companies(n: int, seed: int = 0, duplicate_rate: float = 0.08, repeat_rate: float = 0.004) -> Iterator[Company]:
+def companies(n: int, seed: int = 0, duplicate_rate: float = 0.08, repeat_rate: float = 0.004,
+              unambiguous: bool = False) -> Iterator[Company]:
     """*n* company records; about *duplicate_rate* of entities also appear under variant names
-    and *repeat_rate* of names repeat exactly (2-10 times)."""
+    and *repeat_rate* of names repeat exactly (2-10 times).
+
+    *unambiguous* makes a truth a person would accept: no two firms share a
+    name under the register's "same as" rule (:func:`same_as_key`: "PLAZOR
+    LTD" and "PLAZOR LIMITED" are one firm, never two), and a dropped word is
+    a generic one (trade, town, legal form), never the distinctive one.  Off,
+    the output is the same as before the option existed.
+    """
     rng = random.Random(seed)
     made = 0
     entity = 0
     numbers = rng.sample(range(1, 14_000_000), n)
     used: set[str] = set()  # the register does not give two live firms one name
+    key = same_as_key if unambiguous else str
     while made < n:
         entity += 1
         name = _base_name(rng)
-        while name in used:
+        while key(name) in used:
             name = _base_name(rng)
-        used.add(name)
+        used.add(key(name))
         town = rng.choice(_TOWNS)
         postcode = _postcode(rng)
         names = [name]
         roll = rng.random()
         if roll < duplicate_rate:
-            names += [_variant(rng, name) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
+            names += [_variant(rng, name, unambiguous) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
         elif roll < duplicate_rate + repeat_rate:
             names += [name] * rng.randint(1, 9)
         for i, variant in enumerate(names):
@@ -215,7 +245,7 @@ def companies(n: int, seed: int = 0, duplicate_rate: float = 0.08, repeat_rate: 
             made += 1
 
 
-def write_companies(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates: float) -> int:
+def write_companies(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates) -> int:
     """Write *n* records as CSV (Companies House column names, including the
     leading space of `` CompanyNumber``); *truth* gets ``CompanyNumber,entity_id``."""
     writer = csv.writer(out, lineterminator="\n")
