@@ -12,8 +12,11 @@ import click
 from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
 from dataforge.dedup.options import (DEFAULT_NGRAM, DEFAULT_THRESHOLD, DEFAULT_TOP, GROUP_COLUMNS, KERNELS,
                                      PAIR_COLUMNS, MatchOptions)
+from dataforge.cluster import DEFAULT_SPARK_MASTER, check_master, has_scheme
 from dataforge.errors import UsageError
-from dataforge.io import STDIN, AtomicFile, check_output_free
+from dataforge.io import STDIN, AtomicFile, check_output_free, is_uri
+
+ENGINES = ("local", "spark")
 
 DEFAULT_COLUMN = "CompanyName"
 DEFAULT_ID_COLUMN = "CompanyNumber"
@@ -25,9 +28,11 @@ def dedup() -> None:
 
 
 @contextlib.contextmanager
-def csv_writer(path: str) -> "IO[str]":
-    """A text stream for CSV that lands atomically at *path* (``-`` is stdout)."""
-    with AtomicFile(path) as raw:
+def csv_writer(path: str, engine=None) -> "IO[str]":
+    """A text stream for CSV that lands atomically at *path* (``-`` is stdout; with the
+    Spark *engine*, a path with a scheme goes through Spark's Hadoop filesystem)."""
+    opener = engine.output if engine is not None and has_scheme(path) else AtomicFile
+    with opener(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
             yield text
@@ -63,9 +68,16 @@ def csv_writer(path: str) -> "IO[str]":
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
               help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where the product runs: this machine, or Spark (same pairs and groups; inputs and outputs "
+                   "may then be hdfs://, s3a://, file:// paths).")
+@click.option("--spark-master", metavar="URL",
+              help=f"Spark master for --engine spark: local[N], yarn, spark://HOST:PORT, k8s://URL "
+                   f"(default {DEFAULT_SPARK_MASTER}).")
 @reporting_options
 def match_command(inputs, output, force, column, id_column, groups_path, against, against_column, threshold, top,
-                  ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, as_json, quiet, verbose, debug):
+                  ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, engine, spark_master,
+                  as_json, quiet, verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
 
     Reads CSV (.csv, .csv.gz, .tsv; no INPUT or - reads stdin) and writes one
@@ -79,7 +91,10 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
         dataforge dedup match companies.csv -o pairs.csv
         dataforge dedup match crm.csv --column Name --id-column Id --groups groups.csv -o pairs.csv
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
+        dataforge dedup match hdfs:///data/companies.csv --engine spark --spark-master yarn \\
+            -o hdfs:///out/pairs.csv
     """
+    from dataforge.dedup.kernel import top_n_pairs
     from dataforge.dedup.match import find_matches
     from dataforge.dedup.table import Table
 
@@ -92,12 +107,24 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
     if groups_path is not None and (groups_path == output or (
             STDIN not in (output, groups_path) and os.path.realpath(groups_path) == os.path.realpath(output))):
         raise UsageError("--groups and -o must be different paths")
-    check_output_free(output, force)
-    if groups_path is not None:
-        check_output_free(groups_path, force)
+    outputs = [output] + ([groups_path] if groups_path is not None else [])
+    master_inputs = [against] if against else []
+    _check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
+    for path in outputs:
+        if not has_scheme(path):
+            check_output_free(path, force)
     with contextlib.ExitStack() as stack:
+        spark = None
+        if engine == "spark":
+            from dataforge.dedup.spark import spark_engine
+
+            spark = stack.enter_context(spark_engine(spark_master, quiet=not verbose))
+            for path in filter(has_scheme, outputs):
+                spark.check_output_free(path, force)
+            inputs = spark.fetch(inputs, stack)
+            master_inputs = spark.fetch(master_inputs, stack)
         table = Table(inputs, encoding, stack)
-        master = Table([against], encoding, stack) if against else None
+        master = Table(master_inputs, encoding, stack) if master_inputs else None
         if table.empty:
             reporter.warn(f"{table.shown[0]} is empty: no rows to match")
             names = ids = None
@@ -129,7 +156,8 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                 matches = find_matches(
                     names, ids, against=master_names, against_ids=master_ids,
                     also=frame[also_cols].set_axis(list(also_columns), axis=1) if also_columns else None,
-                    against_also=master_also, options=options, progress=progress)
+                    against_also=master_also, options=options, progress=progress,
+                    product=spark.top_n_pairs if spark else top_n_pairs)
             pairs = matches.pairs
             summary.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
                            pairs=len(pairs))
@@ -143,12 +171,11 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
         # still fail, so it is written first and stdout (which cannot be taken back) last
         with contextlib.ExitStack() as writing:
             if groups_path is not None:
-                groups_out = writing.enter_context(csv_writer(groups_path))
+                groups_out = writing.enter_context(csv_writer(groups_path, spark))
                 summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
                                                   names, ids, master_names, master_ids)
-            out = writing.enter_context(csv_writer(output))
+            out = writing.enter_context(csv_writer(output, spark))
             pairs.to_csv(out, index=False)
-        outputs = [output] + ([groups_path] if groups_path is not None else [])
     summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
     reporter.summary(summary)
     if not as_json:
@@ -158,6 +185,16 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
         reporter.say(f"dedup match: {number(summary['rows'])} rows, {number(summary['distinct_names'])} distinct "
                      f"names{skipped}, {number(summary['pairs'])} pairs{groups} "
                      f"-> {', '.join('stdout' if o == STDIN else o for o in outputs)} ({summary['seconds']:.2f} s)")
+
+
+def _check_engine(engine: str, spark_master: Optional[str], paths: list) -> None:
+    if spark_master and engine != "spark":
+        raise UsageError("--spark-master needs --engine spark")
+    if spark_master:
+        check_master(spark_master)
+    remote = [p for p in paths if is_uri(p)]
+    if remote and engine != "spark":
+        raise UsageError(f"{remote[0]}: paths with a scheme (hdfs://, s3a://, file://) need --engine spark")
 
 
 def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids) -> int:
