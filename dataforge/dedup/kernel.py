@@ -23,7 +23,12 @@ AUTO_PRUNED_MIN_PRODUCT = 30_000 * 30_000
 
 def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
                  phonetic: bool = False) -> sp.csr_matrix:
-    """The seed's ``TfidfVectorizer(min_df=1, analyzer=ngram).fit_transform(names)``."""
+    """The seed's ``TfidfVectorizer(min_df=1, analyzer=ngram).fit_transform(names)``: computed over
+    arrays (dataforge.dedup.vectorise) unless phonetic codes join the n-grams."""
+    from dataforge.dedup.vectorise import MAX_NGRAM, seed_tfidf
+
+    if not phonetic and ngram <= MAX_NGRAM:
+        return seed_tfidf(names, ngram, strip_legal)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal, phonetic))

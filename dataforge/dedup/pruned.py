@@ -13,14 +13,29 @@ scores at most |x_common| |y_common|, which is at most the threshold t unless
 both rows have |common| > t (the set H).  Every pair above t therefore either
 shares a rare feature or lies inside H.  The kernel accumulates the rare
 part only over the rare features' postings (short lists), adds H x H, drops a
-candidate as soon as ``rare + |x_c||y_c| <= t`` and computes the common part
-exactly (a merge of two short sorted lists) for the rest.  The scores are
-the exact dot products, the same pairs as the brute force; only the order in
-which the terms are summed differs (about 1e-16).  K is chosen per run from
-a cost model: the rare postings' work (sum of df^2) plus |H|^2.
+candidate as soon as ``rare + |x_c||y_c|`` cannot reach the row's cut and
+computes the common part exactly (a merge of two short sorted lists) for the
+rest.  K is chosen per run from a cost model: the rare postings' work (sum
+of df^2) plus |H|^2.
 
-Compiled with numba (wheels on PyPI, no compiler needed); the per-row loop
-runs in parallel over the threads asked for.
+Three more savings, none of which changes the result:
+
+- Matching a list with itself, each pair is scored once (row i only looks at
+  rows j > i) and offered to both rows' top N.
+- Each row keeps its best N in a small heap ordered by (score descending,
+  column ascending); once a row's heap is full, its N-th best is a cut that
+  a candidate must reach.  The order is total, so the heaps end up holding
+  exactly the N best pairs whatever order they were found in: the result
+  does not depend on the number of threads.
+- Rows are dealt to the threads in turn (i = c, c + threads, ...), so the
+  shrinking work of later rows in a self-join is shared evenly.
+
+The scores are the exact dot products, the same pairs as the brute force;
+only the order in which the terms are summed differs (about 1e-16), and of
+several names tied for a row's last place the one with the lowest column is
+kept (the brute force leaves that choice unspecified).
+
+Compiled with numba (wheels on PyPI, no compiler needed).
 """
 from __future__ import annotations
 
@@ -32,6 +47,11 @@ try:
     from numba import njit, prange
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps imports light in odd installs
     numba = None
+
+# a bound and a score are summed in different orders: allow for the last bits
+BOUND_SLACK = 1e-12
+# pairs a thread collects before they are merged into the heaps
+BUFFER_PAIRS = 1 << 20
 
 
 def choose_common(document_frequency: np.ndarray, left_sq: sp.csr_matrix, right_sq: sp.csr_matrix,
@@ -96,142 +116,200 @@ if numba is not None:
         return total
 
     @njit(cache=True, nogil=True)
-    def _row(i, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx, t_val,
-             hot_right, threshold, acc, seen, touched, out_col, out_val):
-        """Candidates of left row i scoring above the threshold: count written to out_*."""
+    def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
+             t_val, hot_right, threshold, cut, acc, seen, touched, out_j, out_s, at):
+        """Candidates of left row i (only j > i in a self-join) that can enter row i's or row j's
+        top N, written to out_j/out_s from position `at`; returns the new end."""
         n_touched = 0
         for p in range(l_rp[i], l_rp[i + 1]):
             f = l_ri[p]
             w = l_rd[p]
-            for q in range(t_ptr[f], t_ptr[f + 1]):
+            q = t_ptr[f + 1] - 1
+            first = t_ptr[f]
+            while q >= first:  # postings are sorted by row: walk down to the rows after i
                 j = t_idx[q]
+                if self_join and j <= i:
+                    break
                 if not seen[j]:
                     seen[j] = True
                     touched[n_touched] = j
                     n_touched += 1
                 acc[j] += w * t_val[q]
+                q -= 1
         ci = l_norm[i]
         if ci > threshold:
             for h in range(len(hot_right)):
                 j = hot_right[h]
+                if self_join and j <= i:
+                    continue
                 if not seen[j]:
                     seen[j] = True
                     touched[n_touched] = j
                     n_touched += 1
-        found = 0
         li_idx = l_ci[l_cp[i]:l_cp[i + 1]]
         li_val = l_cd[l_cp[i]:l_cp[i + 1]]
+        cut_i = cut[i]
         for k in range(n_touched):
             j = touched[k]
             partial = acc[j]
             acc[j] = 0.0
             seen[j] = False
-            if partial + ci * r_norm[j] > threshold:
+            need = min(cut_i, cut[j]) if self_join else cut_i
+            if partial + ci * r_norm[j] + BOUND_SLACK >= need:
                 score = partial + _common_dot(li_idx, li_val, r_ci[r_cp[j]:r_cp[j + 1]], r_cd[r_cp[j]:r_cp[j + 1]])
-                if score > threshold:
-                    out_col[found] = j
-                    out_val[found] = score
-                    found += 1
-        return found
+                if score > threshold and score >= need:
+                    out_j[at] = j
+                    out_s[at] = score
+                    at += 1
+        return at
 
     @njit(cache=True, parallel=True)
-    def _block(start, stop, top, chunks, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
-               t_ptr, t_idx, t_val, hot_right, threshold, scratch_acc, scratch_seen, scratch_idx, scratch_val,
-               counts, cols, vals, capacity):
-        """Rows start..stop of the left matrix: each row's best `top` (all when top == 0, then
-        `counts` from a first pass size the output) into cols/vals at the row's offset.
-        Each chunk of rows has its own scratch row (allocated by the caller: numba may hoist
-        an allocation out of a parallel loop and share it between threads)."""
-        rows = stop - start
-        per_chunk = (rows + chunks - 1) // chunks
-        for c in prange(chunks):
+    def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
+              r_cd, r_norm, t_ptr, t_idx, t_val, hot_right, threshold, cut, scratch_acc, scratch_seen,
+              scratch_touched, buf_i, buf_j, buf_s, filled, room):
+        """Each thread c takes rows cursor[c], cursor[c] + step, ... below stop, at most `budget`
+        of them, and stops early when its buffer could overflow (a row can add up to `room`
+        pairs).  Cursors and buffer fills are left where each thread stopped."""
+        for c in prange(len(cursor)):
             acc = scratch_acc[c]
             seen = scratch_seen[c]
-            touched = scratch_idx[c, 0]
-            row_col = scratch_idx[c, 1]
-            row_val = scratch_val[c]
-            for r in range(c * per_chunk, min((c + 1) * per_chunk, rows)):
-                i = start + r
-                found = _row(i, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
-                             t_val, hot_right, threshold, acc, seen, touched, row_col, row_val)
-                if capacity == 0:  # first pass of an unlimited top: count only
-                    counts[r] = found
-                    continue
-                keep = found
-                if top > 0 and found > top:
-                    # best first; equal scores: the lower column first
-                    by_col = np.argsort(row_col[:found])
-                    order = by_col[np.argsort(-row_val[:found][by_col], kind="mergesort")][:top]
-                    keep = top
-                else:
-                    order = np.arange(found)
-                base = counts[r]
-                for k in range(keep):
-                    cols[base + k] = row_col[order[k]]
-                    vals[base + k] = row_val[order[k]]
-                counts[r] = base + keep  # end of this row's entries
+            touched = scratch_touched[c]
+            at = filled[c]
+            i = cursor[c]
+            done = 0
+            capacity = buf_j.shape[1]
+            while i < stop and done < budget and at + room <= capacity:
+                end = _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
+                           t_ptr, t_idx, t_val, hot_right, threshold, cut, acc, seen, touched, buf_j[c], buf_s[c], at)
+                for k in range(at, end):
+                    buf_i[c, k] = i
+                at = end
+                i += step
+                done += 1
+            cursor[c] = i
+            filled[c] = at
+
+    @njit(cache=True, nogil=True)
+    def _offer(row, col, score, top, heap_j, heap_s, held, low, cut):
+        """Put (col, score) into row's best `top` if it beats the worst held (score, then lower column)."""
+        n = held[row]
+        if n < top:
+            heap_j[row, n] = col
+            heap_s[row, n] = score
+            held[row] = n + 1
+            if n + 1 < top:
+                return
+        else:
+            w = low[row]
+            if score < heap_s[row, w] or (score == heap_s[row, w] and col > heap_j[row, w]):
+                return
+            heap_j[row, w] = col
+            heap_s[row, w] = score
+        w = 0  # find the new worst held
+        for h in range(1, top):
+            if heap_s[row, h] < heap_s[row, w] or (heap_s[row, h] == heap_s[row, w] and heap_j[row, h] > heap_j[row, w]):
+                w = h
+        low[row] = w
+        cut[row] = heap_s[row, w]
+
+    @njit(cache=True, nogil=True)
+    def _merge(buf_i, buf_j, buf_s, filled, self_join, top, heap_j, heap_s, held, low, cut):
+        for c in range(len(filled)):
+            for k in range(filled[c]):
+                i = buf_i[c, k]
+                j = buf_j[c, k]
+                s = buf_s[c, k]
+                _offer(i, j, s, top, heap_j, heap_s, held, low, cut)
+                if self_join:
+                    _offer(j, i, s, top, heap_j, heap_s, held, low, cut)
+            filled[c] = 0
 
 
 def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int,
-                 block_rows: int, progress=None):
+                 block_rows: int, progress=None, self_join: bool = None):
     """Same contract as kernel.top_n_pairs: (rows, cols, scores) of each left row's best `top`
     right rows scoring above `threshold` (> 0); None when the brute force would be as cheap
-    (or numba is missing).  Equal scores at a row's last place: the lower column is kept."""
+    (or numba is missing).  *self_join* (default: *left is right*) scores each pair once.
+    Equal scores at a row's last place: the lower column is kept."""
     if numba is None or threshold <= 0:
         return None
+    if self_join is None:
+        self_join = left is right
     left = left.tocsr().astype(np.float64)
-    right = right.tocsr().astype(np.float64)
+    right = left if self_join else right.tocsr().astype(np.float64)
+    if (left.nnz and left.data.min() <= 0) or (right.nnz and right.data.min() <= 0):
+        return None  # the bounds assume positive weights, as TF-IDF's are
     d = right.shape[1]
     n_left, n_right = left.shape[0], right.shape[0]
     frequency = np.bincount(right.indices, minlength=d) + np.bincount(left.indices, minlength=d)
     left_sq = left.multiply(left).tocsr()
-    right_sq = right.multiply(right).tocsr()
+    right_sq = left_sq if self_join else right.multiply(right).tocsr()
     k = choose_common(frequency, left_sq, right_sq, threshold)
     if k == 0:
         return None  # nothing to gain over the brute-force product: the caller runs that
     common = np.zeros(d, bool)
     common[np.argsort(-frequency, kind="stable")[:k]] = True
     l_rare, l_common, l_norm = split_common(left, common)
-    r_rare, r_common, r_norm = split_common(right, common)
+    r_rare, r_common, r_norm = (l_rare, l_common, l_norm) if self_join else split_common(right, common)
     postings = r_rare.T.tocsr()
+    postings.sort_indices()
     hot_right = np.flatnonzero(r_norm > threshold).astype(np.int64)
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    chunks = max(1, threads) * 2
-    scratch = (np.zeros((chunks, n_right), np.float64), np.zeros((chunks, n_right), np.bool_),
-               np.empty((chunks, 2, n_right), np.int64), np.empty((chunks, n_right), np.float64))
-    rows_out, cols_out, vals_out = [], [], []
+    threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
     arrays = (l_rare.indptr.astype(np.int64), l_rare.indices.astype(np.int64), l_rare.data,
               l_common.indptr.astype(np.int64), l_common.indices.astype(np.int64), l_common.data, l_norm,
               r_common.indptr.astype(np.int64), r_common.indices.astype(np.int64), r_common.data, r_norm,
               postings.indptr.astype(np.int64), postings.indices.astype(np.int64), postings.data, hot_right)
+    scratch = (np.zeros((threads, n_right), np.float64), np.zeros((threads, n_right), np.bool_),
+               np.empty((threads, n_right), np.int64))
+    room = n_right  # the most pairs one row can add
+    capacity = BUFFER_PAIRS + room  # a thread stops taking rows once it holds BUFFER_PAIRS
+    buf_i = np.empty((threads, capacity), np.int64)
+    buf_j = np.empty((threads, capacity), np.int64)
+    buf_s = np.empty((threads, capacity), np.float64)
+    filled = np.zeros(threads, np.int64)
+    cursor = np.arange(threads, dtype=np.int64)
+    limit = top if top > 0 else 0
+    cut = np.full(n_left, threshold, np.float64)  # what a pair must reach to enter a row's top N
+    if limit:
+        heap_j = np.zeros((n_left, limit), np.int64)
+        heap_s = np.zeros((n_left, limit), np.float64)
+        held = np.zeros(n_left, np.int64)
+        low = np.zeros(n_left, np.int64)
+        if self_join:  # a name is in its own top N, as in the brute force
+            own = np.asarray(left_sq.sum(axis=1)).ravel()
+            for i in np.flatnonzero(own > threshold):  # cheap next to the product; one code path for the heap
+                _offer(i, i, own[i], limit, heap_j, heap_s, held, low, cut)
+    found_i, found_j, found_s = [], [], []
+    budget = max(1, block_rows // threads)
     if progress:
         progress(0, n_left)
-    for start in range(0, n_left, block_rows):
-        stop = min(start + block_rows, n_left)
-        rows = stop - start
-        counts = np.zeros(rows, np.int64)
-        if top > 0:
-            counts[:] = np.arange(rows, dtype=np.int64) * top
-            capacity = rows * top
+    while True:
+        _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j, buf_s,
+              filled, room)
+        if limit:
+            _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, low, cut)
         else:
-            empty_c, empty_v = np.empty(0, np.int64), np.empty(0, np.float64)
-            _block(start, stop, 0, chunks, *arrays, threshold, *scratch, counts, empty_c, empty_v, 0)
-            ends = np.cumsum(counts)
-            capacity = int(ends[-1]) if rows else 0
-            counts[:] = ends - counts
-        cols = np.empty(max(capacity, 1), np.int64)
-        vals = np.empty(max(capacity, 1), np.float64)
-        begins = counts.copy()
-        if capacity:
-            _block(start, stop, top, chunks, *arrays, threshold, *scratch, counts, cols, vals, capacity)
-        lengths = counts - begins
-        keep = np.repeat(begins, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths,
-                                                                                   lengths))
-        rows_out.append(np.repeat(np.arange(start, stop, dtype=np.int64), lengths))
-        cols_out.append(cols[keep])
-        vals_out.append(vals[keep])
+            for c in range(threads):
+                found_i.append(buf_i[c, :filled[c]].copy())
+                found_j.append(buf_j[c, :filled[c]].copy())
+                found_s.append(buf_s[c, :filled[c]].copy())
+            filled[:] = 0
         if progress:
-            progress(stop, n_left)
-    if not rows_out:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out)
+            done = int(((np.maximum(cursor, np.arange(threads)) - np.arange(threads)) // threads).sum())
+            progress(min(done, n_left), n_left)
+        if (cursor >= n_left).all():
+            break
+    if limit:
+        rows = np.repeat(np.arange(n_left, dtype=np.int64), held)
+        mask = np.arange(limit)[None, :] < held[:, None]
+        return rows, heap_j[mask], heap_s[mask]
+    rows = np.concatenate(found_i) if found_i else np.empty(0, np.int64)
+    cols = np.concatenate(found_j) if found_j else np.empty(0, np.int64)
+    scores = np.concatenate(found_s) if found_s else np.empty(0, np.float64)
+    if self_join:  # each pair was scored once: give it to both rows, and each row itself
+        own = np.asarray(left_sq.sum(axis=1)).ravel()
+        diagonal = np.flatnonzero(own > threshold).astype(np.int64)
+        rows, cols = np.concatenate([rows, cols, diagonal]), np.concatenate([cols, rows, diagonal])
+        scores = np.concatenate([scores, scores, own[diagonal]])
+    return rows, cols, scores
