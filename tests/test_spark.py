@@ -236,3 +236,15 @@ def test_help_does_not_import_pyspark():
             "print(sorted(m for m in sys.modules if m == 'mrjob.local' or m.split('.')[0] in ('pyspark', 'numpy')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_failing_task_is_one_line_naming_the_python_error(engine):
+    import scipy.sparse as sp
+
+    from dataforge.errors import JobFailedError
+
+    left, right = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 1])), shape=(2, 2)), sp.csr_matrix((3, 3))
+    with pytest.raises(JobFailedError) as failed:
+        engine.top_n_pairs(left, right, 10, 0.5, kernel="brute")  # the task's product refuses the shapes
+    message = str(failed.value)
+    assert message.startswith(f"Spark job failed on {MASTER}: ValueError") and "\n" not in message

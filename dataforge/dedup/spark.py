@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import tempfile
 import uuid
 import warnings
@@ -34,7 +35,7 @@ from dataforge.cluster import (DEFAULT_SPARK_MASTER, SparkUnavailableError, chec
                                find_java, has_scheme, is_local_master, package_zip, require_pyspark)
 from dataforge.dedup.kernel import AUTO_PRUNED_MIN_PRODUCT, Progress, top_n_pairs
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
-from dataforge.errors import InputPathError, OutputExistsError
+from dataforge.errors import InputPathError, JobFailedError, OutputExistsError
 from dataforge.io import AtomicFile
 
 # tasks a core: each task unpickles the broadcast matrix (and the pruned kernel indexes it),
@@ -84,7 +85,10 @@ class SparkEngine:
             blocks = self.context.parallelize([(start, left[start:stop]) for start, stop in ranges], len(ranges))
             task = functools.partial(_block_pairs, right=shared, top=top, threshold=threshold, threads=threads,
                                      block_rows=block_rows, kernel=kernel)
-            parts = self._collect(blocks.map(task), n, ranges, progress)
+            try:
+                parts = self._collect(blocks.map(task), n, ranges, progress)
+            except Exception as e:  # noqa: BLE001 - a task failed: say why in one line
+                raise JobFailedError(f"Spark job failed on {self.master}: {_task_error(e)}") from e
         finally:
             shared.destroy()
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
@@ -297,6 +301,15 @@ def _started_session(master: str, quiet: bool):
         yield session
     finally:
         session.stop()
+
+
+def _task_error(error: BaseException) -> str:
+    """The Python exception a task died of (``ModuleNotFoundError: No module named 'numba'``),
+    found in the Java exception that carries it, else its first line."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    python = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: |$)", line)
+              and not line.startswith(("py4j.", "org.apache.", "java.", "scala."))]
+    return python[-1] if python else _java_message(error)
 
 
 def _java_message(error: BaseException) -> str:
