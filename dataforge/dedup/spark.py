@@ -38,9 +38,9 @@ from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 from dataforge.errors import InputPathError, JobFailedError, OutputExistsError
 from dataforge.io import AtomicFile
 
-# tasks a core: each task unpickles the broadcast matrix (and the pruned kernel indexes it),
-# so few large tasks are cheaper, while two a core even out rows of uneven cost
-TASKS_PER_CORE = 2
+# tasks a task slot: each task unpickles the broadcast matrix (and the pruned kernel indexes it),
+# so few large tasks are cheaper, while two a slot even out rows of uneven cost
+TASKS_PER_SLOT = 2
 # Spark's own log below errors is noise on a command's stderr (-v keeps it).  The root stays
 # at WARN, filtered at the console: below it Spark would tell the "pyspark shell" how to raise it
 _QUIET_LOG4J = """\
@@ -78,8 +78,10 @@ class SparkEngine:
         if n == 0 or right.shape[0] == 0:
             return top_n_pairs(left, right, top, threshold, threads, block_rows, None, kernel)
         kernel = _whole_product_kernel(kernel, threshold, n, right.shape[0])
-        threads = threads or int(self.context.getConf().get("spark.task.cpus", "1"))
-        ranges = row_ranges(n, block_rows, self.context.defaultParallelism * TASKS_PER_CORE)
+        task_cpus = int(self.context.getConf().get("spark.task.cpus", "1"))
+        threads = threads or task_cpus
+        slots = max(1, self.context.defaultParallelism // task_cpus)
+        ranges = row_ranges(n, block_rows, slots * TASKS_PER_SLOT)
         shared = self.context.broadcast(right.tocsr())
         try:
             blocks = self.context.parallelize([(start, left[start:stop]) for start, stop in ranges], len(ranges))
@@ -281,6 +283,11 @@ def _started_session(master: str, quiet: bool):
     builder = (SparkSession.builder.master(master).appName("dataforge dedup match")
                .config("spark.ui.showConsoleProgress", "false"))  # the CLI draws its own bar
     python = executor_python(master)
+    cores = _local_cores(master)
+    if cores and "spark.task.cpus" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        # one task at a time on all the cores (numba threads): two task processes on one
+        # machine contend for its caches, ~2x slower than one with two threads (docs/scaling.md)
+        builder = builder.config("spark.task.cpus", str(cores))
     saved = os.environ.get("PYSPARK_PYTHON")
     with tempfile.TemporaryDirectory(prefix="dataforge-spark-") as directory:
         if quiet:
@@ -301,6 +308,16 @@ def _started_session(master: str, quiet: bool):
         yield session
     finally:
         session.stop()
+
+
+def _local_cores(master: str) -> int:
+    """The cores of a local[N] or local[*] master (0 for any other)."""
+    found = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\d+)?\])?", master)
+    if not found:
+        return 0
+    if found.group(1) == "*":
+        return os.cpu_count() or 1
+    return int(found.group(1) or 1)  # plain "local" is one core
 
 
 def _task_error(error: BaseException) -> str:
