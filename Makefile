@@ -34,6 +34,8 @@ demo: install
 	$(BIN)/dataforge dedup match $(COMPANIES) -o $(DEMO)/pairs.csv --groups $(DEMO)/groups.csv
 	@echo "   the 5 best pairs that are not the same name:"
 	@awk -F, 'NR == 1 || ($$2 != $$4 && n++ < 5)' $(DEMO)/pairs.csv
+	@echo "== dataforge dedup bench: pairwise fuzzy matching against dataforge, scored against the truth"
+	$(BIN)/dataforge dedup bench $(COMPANIES) --sizes 1000,5000 --truth $(TRUTH) --plot $(DEMO)/bench.png
 	@echo "Outputs are in $(DEMO)/."
 
 test: install

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -90,6 +91,27 @@ def run(sizes: list[int], dataforge_only: list[int], threads: int) -> list[dict]
     return rows
 
 
+def projection(rows: list[dict], target: int = 4_800_000) -> list[str]:
+    """The growth exponent of dataforge's time over the measured sizes from 100k up (a least-squares
+    line through log time against log names) and what it gives for the full Companies House file."""
+    points = sorted((r["names"], r["dataforge_s"], r["dataforge_mib"]) for r in rows if r["names"] >= 100_000)
+    if len(points) < 2:
+        return []
+    logs = [(math.log(n), math.log(t)) for n, t, _ in points]
+    mean_x = sum(x for x, _ in logs) / len(logs)
+    mean_y = sum(y for _, y in logs) / len(logs)
+    exponent = sum((x - mean_x) * (y - mean_y) for x, y in logs) / sum((x - mean_x) ** 2 for x, _ in logs)
+    n_last, t_last, m_last = points[-1]
+    n_prev, _, m_prev = points[-2]
+    seconds = t_last * (target / n_last) ** exponent
+    per_name = (m_last - m_prev) / (n_last - n_prev)  # memory grows about linearly with the names
+    memory = m_last + per_name * (target - n_last)
+    return ["", f"Growth: time ~ names^{exponent:.2f} (least squares over "
+                f"{', '.join(f'{n:,}' for n, _, _ in points)} names). Projected for the full Companies House "
+                f"file ({target:,} names): {seconds / 60:.0f} min ({seconds:,.0f} s) and about "
+                f"{memory / 1024:.1f} GiB (memory from the last two points, linear)."]
+
+
 def markdown(rows: list[dict], threads: int) -> str:
     lines = [
         f"Input: synthetic Companies-House-like names (`python -m dataforge.synthetic companies -n N --seed 5`), "
@@ -102,12 +124,14 @@ def markdown(rows: list[dict], threads: int) -> str:
     ]
     for r in rows:
         if "seed_s" in r:
-            same = (f"{r['pairs_found']:,} of {r['seed_pairs']:,}, {r['extra_pairs']} extra, "
+            same = (f"{r['pairs_found']:,} of {r['seed_pairs']:,} "
+                    f"({100 * r['pairs_found'] / max(r['seed_pairs'], 1):.2f}%), {r['extra_pairs']:,} extra (ties), "
                     f"max diff {r['max_score_diff']:.1e}")
             lines.append(f"| {r['names']:,} | {r['seed_s']:.1f} | {r['seed_mib']:,} | {r['dataforge_s']:.1f} | "
                          f"{r['dataforge_mib']:,} | {r['ratio']:.2f}x | {same} |")
         else:
             lines.append(f"| {r['names']:,} | not run | | {r['dataforge_s']:.1f} | {r['dataforge_mib']:,} | | |")
+    lines += projection(rows)
     lines += ["", "Commands:", ""]
     for r in rows:
         lines.append(f"- {r['names']:,}: `{r['dataforge_command']}`" +

@@ -18,7 +18,9 @@ DOC = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = [
     ("Jobs: seed mrjob scripts against `dataforge jobs`", "make bench", [sys.executable, "benchmarks/jobs_bench.py"]),
     ("Dedup: the seed notebook's pipeline against `dataforge dedup match`", "make bench",
-     [sys.executable, "benchmarks/dedup_bench.py", "--sizes", "50000,100000", "--dataforge-only", "1000000"]),
+     [sys.executable, "benchmarks/dedup_bench.py", "--sizes", "50000,100000", "--dataforge-only", "300000,1000000"]),
+    ("Dedup bench: pairwise fuzzy matching against `dataforge dedup match`", "make bench",
+     [sys.executable, "benchmarks/pairwise_bench.py"]),
 ]
 
 

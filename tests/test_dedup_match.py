@@ -102,10 +102,21 @@ def test_against_puts_the_master_on_the_right():
     assert groups.group_id.tolist() == ["m1", "m2", "m3", "n4"]
 
 
-def test_against_keeps_top_n_per_input_name():
-    master = pd.Series([f"ACME WIDGETS {i}" for i in range(20)])
-    pairs = match_names(pd.Series(["ACME WIDGETS"]), against=master, top=3, threshold=0.1)
-    assert len(pairs) == 3
+@pytest.mark.parametrize("kernel", ["pruned", "brute"])
+def test_against_keeps_top_n_per_input_name(kernel):
+    master = pd.Series(["ACME WIDGETS " + "Q" * i for i in range(1, 21)])  # every score different
+    pairs = match_names(pd.Series(["ACME WIDGETS"]), against=master, top=3, threshold=0.1, kernel=kernel)
+    every = match_names(pd.Series(["ACME WIDGETS"]), against=master, top=0, threshold=0.1, kernel=kernel)
+    assert every.similarity.nunique() == len(every) > 3
+    assert pairs.right_name.tolist() == every.right_name.tolist()[:3]
+
+
+def test_names_tied_for_the_last_place_are_all_kept_by_the_pruned_kernel():
+    master = pd.Series([f"ACME WIDGETS {i}" for i in range(10)])  # one digit each: all score the same
+    pruned = match_names(pd.Series(["ACME WIDGETS"]), against=master, top=3, threshold=0.1, kernel="pruned")
+    brute = match_names(pd.Series(["ACME WIDGETS"]), against=master, top=3, threshold=0.1, kernel="brute")
+    assert len(pruned) == 10 and pruned.similarity.nunique() == 1
+    assert len(brute) == 3 and set(brute.right_id) <= set(pruned.right_id)
 
 
 def test_also_keeps_only_pairs_that_agree_on_every_column():

@@ -7,6 +7,7 @@ import click
 
 from dataforge import __version__
 from dataforge.cli.dedup import dedup
+from dataforge.cli import dedup_bench  # noqa: F401,E402  registers `dedup bench` on the dedup group
 from dataforge.cli.jobs import jobs
 
 

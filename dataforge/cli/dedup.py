@@ -62,7 +62,8 @@ def csv_writer(path: str, engine=None) -> "IO[str]":
 @click.option("--threads", type=int, default=0, show_default=True, help="Threads for the product; 0 = every core.")
 @click.option("--kernel", type=click.Choice(KERNELS), default="auto", show_default=True,
               help="How the product is computed: pruned skips pairs that cannot reach the threshold, brute is "
-                   "the seed's; same pairs and scores. auto = pruned for 30,000+ names and a threshold above 0.")
+                   "the seed's; same pairs and scores (pruned keeps all names tied for a last place). auto = pruned "
+                   "when the threshold is above 0.")
 @click.option("--strip-legal", is_flag=True, help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
 @click.option("--phonetic", is_flag=True, help="Add Double Metaphone codes of each word as features.")
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
@@ -96,7 +97,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
     """
     from dataforge.dedup.kernel import top_n_pairs
     from dataforge.dedup.match import find_matches
-    from dataforge.dedup.table import Table
+    from dataforge.dedup.table import Table, write_frame_csv
 
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
@@ -175,7 +176,7 @@ def match_command(inputs, output, force, column, id_column, groups_path, against
                 summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
                                                   names, ids, master_names, master_ids)
             out = writing.enter_context(csv_writer(output, spark))
-            pairs.to_csv(out, index=False)
+            write_frame_csv(out, pairs)
     summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
     reporter.summary(summary)
     if not as_json:

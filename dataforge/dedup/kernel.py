@@ -17,8 +17,6 @@ from dataforge.dedup.normalise import make_analyzer
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 
 Progress = Optional[Callable[[int, int], None]]
-# below ~30k x 30k names the brute force finishes before numba has loaded its compiled kernel (~1.3 s)
-AUTO_PRUNED_MIN_PRODUCT = 30_000 * 30_000
 
 
 def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
@@ -49,12 +47,11 @@ def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
     keeps every pair above the threshold.  Returns ``(rows, cols, scores)``.
     *kernel*: ``brute`` is the seed's product (sp_matmul_topn over every
     pair); ``pruned`` (dataforge.dedup.pruned) skips the pairs that cannot
-    reach the threshold and gives the same pairs and scores; ``auto`` is
-    pruned when the threshold is above 0 and there are enough names for it
-    to pay.
+    reach the threshold and gives the same pairs and scores (keeping every
+    name tied for a row's last place); ``auto`` is pruned whenever the
+    threshold is above 0 and its cost model finds pairs to skip.
     """
-    big = left.shape[0] * right.shape[0] >= AUTO_PRUNED_MIN_PRODUCT
-    if kernel == "pruned" or (kernel == "auto" and threshold > 0 and big):
+    if kernel == "pruned" or (kernel == "auto" and threshold > 0):
         from dataforge.dedup.pruned import pruned_top_n
 
         result = pruned_top_n(left, right, top, threshold, resolve_threads(threads), block_rows, progress)

@@ -16,6 +16,12 @@ DEFAULT_NGRAM = 3
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
 GROUP_COLUMNS = ["group_id", "group_name"]
 KERNELS = ("auto", "pruned", "brute")
+# dedup bench (dataforge.dedup.bench)
+BENCH_SIZES = (1000, 10000, 50000)
+BENCH_QUERIES = 100
+BENCH_SEED = 1
+# fuzzywuzzy's WRatio is 0-100; 90 is the cut-off its users typically take as "the same firm"
+BENCH_CUTOFF = 90.0
 
 
 class MatchOptions(NamedTuple):

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from dataforge.cluster import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
                                find_java, has_scheme, is_local_master, package_zip, require_pyspark)
-from dataforge.dedup.kernel import AUTO_PRUNED_MIN_PRODUCT, Progress, top_n_pairs
+from dataforge.dedup.kernel import Progress, top_n_pairs
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 from dataforge.errors import InputPathError, JobFailedError, OutputExistsError
 from dataforge.io import AtomicFile
@@ -77,7 +77,6 @@ class SparkEngine:
         n = left.shape[0]
         if n == 0 or right.shape[0] == 0:
             return top_n_pairs(left, right, top, threshold, threads, block_rows, None, kernel)
-        kernel = _whole_product_kernel(kernel, threshold, n, right.shape[0])
         task_cpus = int(self.context.getConf().get("spark.task.cpus", "1"))
         threads = threads or task_cpus
         slots = max(1, self.context.defaultParallelism // task_cpus)
@@ -233,14 +232,6 @@ def row_ranges(n: int, block_rows: int, tasks: int) -> list[tuple[int, int]]:
     per_task = -(-blocks // max(1, min(tasks, blocks)))
     step = per_task * block_rows
     return [(start, min(start + step, n)) for start in range(0, n, step)]
-
-
-def _whole_product_kernel(kernel: str, threshold: float, n_left: int, n_right: int) -> str:
-    """The kernel top_n_pairs' "auto" picks for the whole product, so that every task runs
-    that one (each task's rows alone would be a smaller product, and might pick another)."""
-    if kernel != "auto":
-        return kernel
-    return "pruned" if threshold > 0 and n_left * n_right >= AUTO_PRUNED_MIN_PRODUCT else "brute"
 
 
 @contextlib.contextmanager

@@ -1,0 +1,489 @@
+"""The seed notebook's comparison on a user's own names: pairwise fuzzy matching against dataforge.
+
+The seed timed fuzzywuzzy's ``process.extractOne`` for one query against its
+50,000 names (2.36 s) and multiplied by the number of names (32 hours), then
+ran TF-IDF with sparse top-N on all of them (under 20 s).  :func:`run_bench`
+does the same on a sample of each size: the pairwise libraries are timed on
+the sample's first ``queries`` records, each against every other record of
+the sample, and the mean time a query is multiplied by the sample's size;
+dataforge's :func:`find_matches` is timed on the whole sample.  With a truth
+(record id -> entity), both are scored with :mod:`dataforge.dedup.evaluate`.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dataforge.dedup.evaluate import Quality, entity_codes, group_quality, largest, pair_quality
+from dataforge.dedup.kernel import resolve_threads
+from dataforge.dedup.match import Matches, find_matches, groups_of
+from dataforge.dedup.options import BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, MatchOptions
+from dataforge.errors import InputDataError, UsageError
+
+# thresholds whose F1 is reported; the run for them is made once, at the lowest
+SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+# a pairwise library stops taking queries after this long at one size (fuzzywuzzy: 2.4 s a query at 50k)
+PAIRWISE_BUDGET_S = 60.0
+PAIRWISE_LIBRARIES = ("rapidfuzz", "thefuzz", "fuzzywuzzy")
+
+Say = Optional[Callable[[str], None]]
+
+
+class BenchOptions(NamedTuple):
+    """What a bench run does; defaults as the CLI's."""
+
+    sizes: tuple = BENCH_SIZES  # names a sample
+    queries: int = BENCH_QUERIES  # timed pairwise queries a size
+    seed: int = BENCH_SEED  # for the samples
+    cutoff: float = BENCH_CUTOFF  # WRatio at or above which a pairwise best match is a pair
+    match: MatchOptions = MatchOptions()  # dataforge's matcher
+    sweep: tuple = SWEEP  # thresholds for the F1 sweep (the match threshold is added)
+    budget: float = PAIRWISE_BUDGET_S
+
+    def check(self) -> "BenchOptions":
+        if not self.sizes or any(not isinstance(s, (int, np.integer)) or s < 2 for s in self.sizes):
+            raise UsageError(f"sizes must be whole numbers of at least 2, not {list(self.sizes)!r}")
+        if self.queries < 1:
+            raise UsageError(f"queries must be at least 1, not {self.queries!r}")
+        if not 0 <= self.cutoff <= 100:  # also refuses nan
+            raise UsageError(f"cutoff must be a WRatio score from 0 to 100, not {self.cutoff!r}")
+        self.match.check()
+        return self
+
+
+# ------------------------------------------------------------------------ pairwise libraries
+
+
+def _extract_one_rapidfuzz():
+    from rapidfuzz import fuzz, process, utils
+
+    def prepare(names: list, query: int):
+        choices = list(names)  # rapidfuzz skips None: the query's own record is left out
+        choices[query] = None
+        return choices
+
+    def extract(name: str, choices) -> tuple[float, int]:
+        # fuzzywuzzy's defaults: WRatio on lower-cased, alphanumeric-only text (default_process)
+        found = process.extractOne(name, choices, scorer=fuzz.WRatio, processor=utils.default_process)
+        return (found[1], found[2]) if found else (0.0, -1)
+
+    return prepare, extract
+
+
+def _extract_one_fuzzywuzzy_like(module: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fuzzywuzzy warns when python-Levenshtein is missing
+        process = importlib.import_module(f"{module}.process")
+
+    def prepare(names: list, query: int):
+        return {i: n for i, n in enumerate(names) if i != query}  # keys give the matched record back
+
+    def extract(name: str, choices) -> tuple[float, int]:
+        found = process.extractOne(name, choices)  # default scorer WRatio, default processor
+        return (float(found[1]), int(found[2])) if found else (0.0, -1)
+
+    return prepare, extract
+
+
+def available_libraries() -> list[str]:
+    """rapidfuzz (a dependency), and thefuzz / fuzzywuzzy when they are installed."""
+    found = ["rapidfuzz"]
+    for module in PAIRWISE_LIBRARIES[1:]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(f"{module}.process")
+        except ImportError:
+            continue
+        found.append(module)
+    return found
+
+
+def _pairwise(library: str):
+    return _extract_one_rapidfuzz() if library == "rapidfuzz" else _extract_one_fuzzywuzzy_like(library)
+
+
+@dataclass
+class PairwiseRun:
+    """One library's extractOne on the queries of one sample."""
+
+    library: str
+    queries: int  # queries timed (fewer than asked when the budget ran out)
+    seconds: float  # time in extractOne, all timed queries
+    size: int  # names in the sample
+    best: np.ndarray  # best match of each timed query (position in the sample)
+    score: np.ndarray  # its WRatio
+
+    @property
+    def per_query(self) -> float:
+        return self.seconds / self.queries
+
+    @property
+    def estimate(self) -> float:
+        """All-vs-all, as the seed extrapolates: time a query x names."""
+        return self.per_query * self.size
+
+    def as_dict(self, cutoff: float) -> dict:
+        return {"queries": self.queries, "seconds": round(self.seconds, 4), "per_query_s": self.per_query,
+                "estimate_s": round(self.estimate, 3), "matched": int((self.score >= cutoff).sum())}
+
+
+def time_pairwise(library: str, names: Sequence[str], queries: np.ndarray, budget: float = PAIRWISE_BUDGET_S,
+                  say: Say = None, label: str = "") -> PairwiseRun:
+    """Time ``extractOne`` of each query (a position in *names*) against every other name."""
+    prepare, extract = _pairwise(library)
+    names = list(names)
+    best, score = [], []
+    spent = 0.0
+    for k, query in enumerate(queries):
+        if say:
+            say(f"{label}{library} extractOne, query {k + 1:,} of {len(queries):,}")
+        choices = prepare(names, int(query))
+        started = time.perf_counter()
+        found_score, found = extract(names[query], choices)
+        spent += time.perf_counter() - started
+        best.append(found)
+        score.append(found_score)
+        if spent >= budget:
+            break
+    return PairwiseRun(library, len(best), spent, len(names), np.array(best, np.int64), np.array(score, float))
+
+
+# ------------------------------------------------------------------------------- samples
+
+
+@dataclass
+class Sample:
+    """Records of the input in one sample, in file order, and where the queries are among them."""
+
+    positions: np.ndarray  # rows of the input
+    queries: np.ndarray  # positions in the sample of the pairwise queries
+    requested: int
+
+
+def samples(usable: int, sizes: Sequence[int], queries: int, seed: int) -> tuple[list[Sample], list[str]]:
+    """Nested reproducible samples of *usable* rows (each size's sample holds the smaller ones, and
+    the same query records), and notes on sizes capped to what the file has."""
+    order = np.random.default_rng(seed).permutation(usable)
+    notes, out, taken = [], [], set()
+    for requested in sorted(sizes):
+        size = min(requested, usable)
+        if size < requested:
+            notes.append(f"size {requested:,} is more than the {usable:,} names in the input: "
+                         f"capped to {usable:,}")
+        if size in taken:
+            continue
+        taken.add(size)
+        chosen = np.sort(order[:size])
+        query_rows = order[: min(queries, size)]
+        out.append(Sample(chosen, np.searchsorted(chosen, query_rows), requested))
+    return out, notes
+
+
+# --------------------------------------------------------------------------------- quality
+
+
+def best_match_of(matches: Matches, records: np.ndarray) -> np.ndarray:
+    """Each record's best partner among dataforge's pairs (-1 for none); the pairs are best first."""
+    ends = np.concatenate([matches.left, matches.right])
+    other = np.concatenate([matches.right, matches.left])
+    order = np.argsort(np.tile(np.arange(len(matches.left)), 2), kind="stable")  # by rank, best first
+    seen, first = np.unique(ends[order], return_index=True)
+    best = np.full(matches.rows, -1, np.int64)
+    best[seen] = other[order][first]
+    return best[records]
+
+
+def query_quality(queries: np.ndarray, best: np.ndarray, entity: np.ndarray) -> Quality:
+    """Best-match quality on the queries: a query's predicted pair is right when its best match is
+    the same entity; recall counts the queries that have a true duplicate in the sample."""
+    queries = queries[: len(best)]
+    counts = np.bincount(entity)
+    has_duplicate = counts[entity[queries]] > 1
+    predicted = best >= 0
+    right = predicted & (entity[np.where(predicted, best, 0)] == entity[queries])
+    return Quality.of(int(right.sum()), int(predicted.sum()), int(has_duplicate.sum()))
+
+
+def _labels(groups: pd.DataFrame) -> np.ndarray:
+    """One integer a group (a group is its representative's id and name)."""
+    return pd.factorize(groups["group_id"].astype(str) + "\x00" + groups["group_name"].astype(str))[0]
+
+
+# ----------------------------------------------------------------------------------- runs
+
+
+@dataclass
+class SizeResult:
+    """One sample: both methods' times, dataforge's pairs, and quality with a truth."""
+
+    sample: Sample
+    distinct: int
+    pairwise: dict  # library -> PairwiseRun
+    dataforge_s: float
+    pairs: int
+    quality: Optional[dict] = None
+
+    @property
+    def size(self) -> int:
+        return len(self.sample.positions)
+
+    @property
+    def speedup(self) -> float:
+        return self.pairwise["rapidfuzz"].estimate / self.dataforge_s if self.dataforge_s else float("inf")
+
+    def as_dict(self, cutoff: float) -> dict:
+        out = {"names": self.size, "requested": self.sample.requested, "distinct_names": self.distinct,
+               "queries": len(self.sample.queries),
+               "pairwise": {k: v.as_dict(cutoff) for k, v in self.pairwise.items()},
+               "dataforge_s": round(self.dataforge_s, 4), "pairs": self.pairs,
+               "speedup": round(self.speedup, 2),
+               "speedups": {k: round(v.estimate / self.dataforge_s, 2) for k, v in self.pairwise.items()}}
+        if self.quality is not None:
+            out["quality"] = self.quality
+        return out
+
+
+@dataclass
+class Sweep:
+    """dataforge at every sweep threshold, from one run at the lowest, on the largest sample."""
+
+    names: int
+    run_threshold: float
+    thresholds: list  # [threshold, pairs, Quality or None]
+    scores: np.ndarray  # similarity of every pair of the run
+    true_pair: Optional[np.ndarray]  # whether each pair is a true duplicate (with a truth)
+
+    @property
+    def best(self) -> Optional[float]:
+        scored = [(q.f1, -t) for t, _, q in self.thresholds if q is not None]
+        return -max(scored)[1] if scored else None
+
+    def as_dict(self) -> dict:
+        return {"names": self.names, "run_threshold": self.run_threshold, "best": self.best,
+                "thresholds": [{"threshold": t, "pairs": n, **(
+                    {"precision": q.precision, "recall": q.recall, "f1": q.f1} if q else {})}
+                    for t, n, q in self.thresholds]}
+
+
+@dataclass
+class BenchResult:
+    rows: int  # rows read
+    usable: int  # rows with a name
+    libraries: list
+    sizes: list  # SizeResult
+    notes: list
+    options: BenchOptions
+    sweep: Optional[Sweep] = None
+    unknown_ids: int = 0  # records of the input the truth does not know
+    seconds: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        o = self.options
+        out = {"rows": self.rows, "names": self.usable, "seed": o.seed, "queries": o.queries, "cutoff": o.cutoff,
+               "threshold": o.match.threshold, "threads": resolve_threads(o.match.threads), "libraries": self.libraries,
+               "notes": self.notes, "sizes": [s.as_dict(o.cutoff) for s in self.sizes]}
+        if self.sweep is not None:
+            out["sweep"] = self.sweep.as_dict()
+        if self.unknown_ids:
+            out["unknown_ids"] = self.unknown_ids
+        return out
+
+
+def usable_rows(names: pd.Series) -> np.ndarray:
+    """Rows with a non-empty name (as dedup match skips the others)."""
+    values = names.fillna("").astype(str).str.strip()
+    return np.flatnonzero((values != "").to_numpy())
+
+
+def warm_up(names: pd.Series, options: MatchOptions) -> None:
+    """Load scikit-learn and numba's compiled kernel (cached on disk after a first run ever), so
+    the first timed size does not pay for them."""
+    for kernel in ("brute", "pruned"):
+        find_matches(names, options=options._replace(kernel=kernel))
+
+
+def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchOptions = BenchOptions(), *,
+              truth: Optional[pd.Series] = None, libraries: Optional[Sequence[str]] = None, sweep: bool = False,
+              say: Say = None) -> BenchResult:
+    """Time pairwise extractOne and dataforge's matcher on samples of *names*.
+
+    *ids* label the records (default: row number from 1) and key *truth* (a
+    Series: record id -> entity).  With *truth*, or *sweep*, dataforge is also
+    run once at the lowest sweep threshold on the largest sample (not timed),
+    for the F1 across thresholds and the scores' histogram.
+    """
+    options.check()
+    started = time.perf_counter()
+    names = names.reset_index(drop=True)
+    ids = (pd.Series(np.arange(1, len(names) + 1)) if ids is None else pd.Series(ids)).reset_index(drop=True)
+    usable = usable_rows(names)
+    if len(usable) < 2:
+        raise InputDataError(f"a benchmark needs at least 2 names; the input has {len(usable)}")
+    entity_all, unknown = None, 0
+    if truth is not None:
+        truth_ids = set(pd.Series(truth.index).astype(str))
+        known = ids.iloc[usable].astype(str).isin(truth_ids).to_numpy()
+        if not known.any():
+            shown = ", ".join(repr(str(i)) for i in ids.iloc[usable[:3]])
+            raise UsageError(f"no record id of the input is in the truth (ids look like {shown}): "
+                             "give the right --id-column, or the truth for this file")
+        unknown = int((~known).sum())
+        entity_all = entity_codes(ids, truth)
+    libraries = list(libraries or available_libraries())
+    chosen, notes = samples(len(usable), options.sizes, options.queries, options.seed)
+    if say:
+        say("loading the matcher")
+    warm_up(names.iloc[usable[:2000]].reset_index(drop=True), options.match)
+    results = []
+    for sample in chosen:
+        label = f"{len(sample.positions):,} names: "
+        rows = usable[sample.positions]
+        sample_names = names.iloc[rows].reset_index(drop=True)
+        sample_ids = ids.iloc[rows].reset_index(drop=True)
+        runs = {}
+        for library in libraries:
+            runs[library] = time_pairwise(library, sample_names.tolist(), sample.queries, options.budget, say, label)
+            if runs[library].queries < len(sample.queries):
+                notes.append(f"{library} at {len(rows):,} names: {runs[library].queries} of "
+                             f"{len(sample.queries)} queries in the {options.budget:g} s budget")
+        if say:
+            say(f"{label}dataforge dedup match")
+        t0 = time.perf_counter()
+        matches = find_matches(sample_names, sample_ids, options=options.match,
+                               progress=(lambda d, t: say(f"{label}dataforge, block {d:,} of {t:,}")) if say else None)
+        seconds = time.perf_counter() - t0
+        result = SizeResult(sample, matches.names, runs, seconds, len(matches.pairs))
+        if entity_all is not None:
+            entity = pd.factorize(entity_all[rows])[0]
+            result.quality = _quality(matches, sample_names, sample_ids, sample.queries, runs["rapidfuzz"], entity,
+                                      options.cutoff)
+        results.append(result)
+    outcome = BenchResult(len(names), len(usable), libraries, results, notes, options, unknown_ids=unknown)
+    if truth is not None or sweep:
+        largest_sample = results[-1]
+        rows = usable[largest_sample.sample.positions]
+        entity = pd.factorize(entity_all[rows])[0] if entity_all is not None else None
+        outcome.sweep = _sweep(names.iloc[rows].reset_index(drop=True), ids.iloc[rows].reset_index(drop=True),
+                               entity, options, say)
+    outcome.seconds["total"] = time.perf_counter() - started
+    return outcome
+
+
+def _quality(matches: Matches, names: pd.Series, ids: pd.Series, queries: np.ndarray, pairwise: PairwiseRun,
+             entity: np.ndarray, cutoff: float) -> dict:
+    timed = queries[: pairwise.queries]
+    pairwise_best = np.where(pairwise.score >= cutoff, pairwise.best, -1)
+    groups = groups_of(matches, names, ids)
+    return {
+        "pairwise_queries": query_quality(timed, pairwise_best, entity).as_dict(),
+        "dataforge_queries": query_quality(timed, best_match_of(matches, timed), entity).as_dict(),
+        "pairs": pair_quality(matches.left, matches.right, entity).as_dict(),
+        "groups": group_quality(_labels(groups), entity).as_dict(),
+        "largest_group": largest(_labels(groups)),
+        "largest_entity": largest(entity),
+    }
+
+
+def _sweep(names: pd.Series, ids: pd.Series, entity: Optional[np.ndarray], options: BenchOptions,
+           say: Say) -> Sweep:
+    thresholds = sorted(set(options.sweep) | {options.match.threshold})
+    low = thresholds[0]
+    if say:
+        say(f"{len(names):,} names: dataforge at threshold {low:g} for the sweep")
+    # top-N keeps a name's N best above the lowest threshold; those above a higher one are then
+    # its N best above that one, so filtering by score gives that threshold's pairs (ties aside)
+    matches = find_matches(names, ids, options=options.match._replace(threshold=low))
+    scores = matches.pairs["similarity"].to_numpy()
+    true_pair = entity[matches.left] == entity[matches.right] if entity is not None else None
+    rows = []
+    for t in thresholds:
+        keep = scores > t if t > low else np.ones(len(scores), bool)
+        quality = pair_quality(matches.left[keep], matches.right[keep], entity) if entity is not None else None
+        rows.append([t, int(keep.sum()), quality])
+    return Sweep(len(names), low, rows, scores, true_pair)
+
+
+# ------------------------------------------------------------------------------------ plot
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot(result: BenchResult, out, fmt: str = "png", title: str = "") -> None:
+    """Time against names (log-log) for both methods; dataforge's scores with the threshold; with a
+    truth, F1 across thresholds with the best marked.  Written to the binary stream *out*."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    sweep = result.sweep
+    with_f1 = sweep is not None and sweep.best is not None
+    panels = 2 + with_f1 if sweep is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), squeeze=False)
+    axes = axes[0]
+    threshold = result.options.match.threshold
+
+    ax = axes[0]
+    sizes = [s.size for s in result.sizes]
+    ax.plot(sizes, [s.dataforge_s for s in result.sizes], "o-", color="tab:blue",
+            label="dataforge dedup match (measured)")
+    for library, colour in zip(result.libraries, ("tab:orange", "tab:red", "tab:purple")):
+        runs = [s.pairwise[library] for s in result.sizes]
+        ax.plot(sizes, [r.estimate for r in runs], "o--", color=colour, markerfacecolor="white",
+                label=f"{library} extractOne all-vs-all\n(extrapolated: time a query x names)")
+        ax.plot(sizes, [r.seconds for r in runs], "s", color=colour, markersize=4,
+                label=f"{library}: the {runs[-1].queries} timed queries (measured)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("names")
+    ax.set_ylabel("seconds")
+    ax.set_title("time against number of names")
+    last = result.sizes[-1]
+    middle = (last.dataforge_s * last.pairwise["rapidfuzz"].estimate) ** 0.5  # halfway on the log axis
+    ax.annotate(f"{last.speedup:,.0f}x faster ", (last.size, middle), ha="right", va="center", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+
+    if sweep is not None:
+        ax = axes[1]
+        bins = np.linspace(sweep.run_threshold, 1.0, 41)
+        if sweep.true_pair is not None:
+            ax.hist(sweep.scores[~sweep.true_pair], bins=bins, color="tab:gray", alpha=0.6, label="other pairs")
+            ax.hist(sweep.scores[sweep.true_pair], bins=bins, color="tab:green", histtype="step", linewidth=1.5,
+                    label="true duplicates")
+        else:
+            ax.hist(sweep.scores, bins=bins, color="tab:blue", label="pairs")
+        ax.axvline(threshold, color="black", linestyle="--", label=f"--threshold {threshold:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel("cosine similarity")
+        ax.set_ylabel("record pairs")
+        ax.set_title(f"dataforge's scores, {sweep.names:,} names")
+        ax.legend(fontsize=7)
+    if with_f1:
+        ax = axes[2]
+        ts = [t for t, _, _ in sweep.thresholds]
+        for measure, style in (("precision", ":"), ("recall", "-."), ("f1", "-")):
+            ax.plot(ts, [getattr(q, measure) for _, _, q in sweep.thresholds], style, marker=".",
+                    label="F1" if measure == "f1" else measure)
+        best = sweep.best
+        best_f1 = max(q.f1 for _, _, q in sweep.thresholds)
+        ax.plot([best], [best_f1], "*", color="tab:red", markersize=14, label=f"best F1 {best_f1:.2f} at {best:g}")
+        ax.axvline(threshold, color="black", linestyle="--", label=f"--threshold {threshold:g}")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("threshold")
+        ax.set_title(f"dataforge pairs against the truth, {sweep.names:,} names")
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, format=fmt, dpi=100, metadata={"Software": None} if fmt == "png" else None)
+    plt.close(fig)
