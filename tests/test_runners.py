@@ -82,7 +82,7 @@ def test_first_skip_on_stdin_names_the_right_line(runner):
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n", b""])
 def test_a_task_reads_exactly_its_byte_range_in_batches(tmp_path, monkeypatch, batch_bytes, ending):
     """Ranges cut at line starts; each task's batches hold just the lines of its range."""
-    from dataforge.jobs.runners import RANGE_ENV
+    from dataforge.jobs.base import RANGE_ENV
 
     lines = lines_of(211, width_step=13)
     data = ending.join(lines) + ending if ending else b"\n".join(lines)

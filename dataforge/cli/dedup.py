@@ -10,10 +10,13 @@ from typing import IO, Optional
 import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
+from dataforge.cluster import DEFAULT_SPARK_MASTER, check_master, has_scheme
 from dataforge.dedup.options import (DEFAULT_GROUPING, DEFAULT_NGRAM, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD,
                                      DEFAULT_TOP, GROUP_COLUMNS, GROUPINGS, KERNELS, PAIR_COLUMNS, MatchOptions)
 from dataforge.errors import UsageError
-from dataforge.io import STDIN, AtomicFile, check_output_free
+from dataforge.io import STDIN, AtomicFile, check_output_free, is_uri
+
+ENGINES = ("local", "spark")
 
 DEFAULT_COLUMN = "CompanyName"
 DEFAULT_ID_COLUMN = "CompanyNumber"
@@ -25,9 +28,11 @@ def dedup() -> None:
 
 
 @contextlib.contextmanager
-def csv_writer(path: str) -> "IO[str]":
-    """A text stream for CSV that lands atomically at *path* (``-`` is stdout)."""
-    with AtomicFile(path) as raw:
+def csv_writer(path: str, engine=None) -> "IO[str]":
+    """A text stream for CSV that lands atomically at *path* (``-`` is stdout; with the
+    Spark *engine*, a path with a scheme goes through Spark's Hadoop filesystem)."""
+    opener = engine.output if engine is not None and has_scheme(path) else AtomicFile
+    with opener(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
             yield text
@@ -74,10 +79,16 @@ def csv_writer(path: str) -> "IO[str]":
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
               help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where the product runs: this machine, or Spark (same pairs and groups; inputs and outputs "
+                   "may then be hdfs://, s3a://, file:// paths).")
+@click.option("--spark-master", metavar="URL",
+              help=f"Spark master for --engine spark: local[N], yarn, spark://HOST:PORT, k8s://URL "
+                   f"(default {DEFAULT_SPARK_MASTER}).")
 @reporting_options
 def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, refine,
-                  threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, as_json, quiet,
-                  verbose, debug):
+                  threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, engine,
+                  spark_master, as_json, quiet, verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
 
     Reads CSV (.csv, .csv.gz, .tsv; no INPUT or - reads stdin) and writes one
@@ -93,7 +104,10 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
         dataforge dedup match companies.csv --refine --groups groups.csv -o pairs.csv
         dataforge dedup match crm.csv --column Name --id-column Id --groups groups.csv -o pairs.csv
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
+        dataforge dedup match hdfs:///data/companies.csv --engine spark --spark-master yarn \\
+            -o hdfs:///out/pairs.csv
     """
+    from dataforge.dedup.kernel import top_n_pairs
     from dataforge.dedup.match import find_matches
     from dataforge.dedup.table import Table, write_frame_csv
 
@@ -106,12 +120,24 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
     if groups_path is not None and (groups_path == output or (
             STDIN not in (output, groups_path) and os.path.realpath(groups_path) == os.path.realpath(output))):
         raise UsageError("--groups and -o must be different paths")
-    check_output_free(output, force)
-    if groups_path is not None:
-        check_output_free(groups_path, force)
+    outputs = [output] + ([groups_path] if groups_path is not None else [])
+    master_inputs = [against] if against else []
+    _check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
+    for path in outputs:
+        if not has_scheme(path):
+            check_output_free(path, force)
     with contextlib.ExitStack() as stack:
+        spark = None
+        if engine == "spark":
+            from dataforge.dedup.spark import spark_engine
+
+            spark = stack.enter_context(spark_engine(spark_master, quiet=not verbose))
+            for path in filter(has_scheme, outputs):
+                spark.check_output_free(path, force)
+            inputs = spark.fetch(inputs, stack)
+            master_inputs = spark.fetch(master_inputs, stack)
         table = Table(inputs, encoding, stack)
-        master = Table([against], encoding, stack) if against else None
+        master = Table(master_inputs, encoding, stack) if master_inputs else None
         if table.empty:
             reporter.warn(f"{table.shown[0]} is empty: no rows to match")
             names = ids = None
@@ -144,7 +170,8 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
                 matches = find_matches(
                     names, ids, against=master_names, against_ids=master_ids,
                     also=frame[also_cols].set_axis(list(also_columns), axis=1) if also_columns else None,
-                    against_also=master_also, options=options, progress=progress)
+                    against_also=master_also, options=options, progress=progress,
+                    product=spark.top_n_pairs if spark else top_n_pairs)
             pairs = matches.pairs
             summary.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
                            pairs=len(pairs))
@@ -158,13 +185,12 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
         # still fail, so it is written first and stdout (which cannot be taken back) last
         with contextlib.ExitStack() as writing:
             if groups_path is not None:
-                groups_out = writing.enter_context(csv_writer(groups_path))
+                groups_out = writing.enter_context(csv_writer(groups_path, spark))
                 summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
                                                   names, ids, master_names, master_ids, grouping)
                 summary["grouping"] = "best_master" if master is not None else grouping
-            out = writing.enter_context(csv_writer(output))
+            out = writing.enter_context(csv_writer(output, spark))
             write_frame_csv(out, pairs)
-        outputs = [output] + ([groups_path] if groups_path is not None else [])
     summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
     reporter.summary(summary)
     if not as_json:
@@ -185,6 +211,16 @@ def _joined(frame, columns: list[str]):
         part = frame[column].fillna("").astype(str).str.strip()
         joined = joined.where(part == "", joined.where(joined == "", joined + " ") + part)
     return joined.rename(" ".join(columns))
+
+
+def _check_engine(engine: str, spark_master: Optional[str], paths: list) -> None:
+    if spark_master and engine != "spark":
+        raise UsageError("--spark-master needs --engine spark")
+    if spark_master:
+        check_master(spark_master)
+    remote = [p for p in paths if is_uri(p)]
+    if remote and engine != "spark":
+        raise UsageError(f"{remote[0]}: paths with a scheme (hdfs://, s3a://, file://) need --engine spark")
 
 
 def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids, grouping: str) -> int:

@@ -54,6 +54,9 @@ def job_options(output_help: str, output_default: str | None = "-") -> Callable:
                          help="mrjob.conf to read (repeatable); default: mrjob's own search."),
             click.option("--num-cores", type=click.IntRange(min=1), metavar="N",
                          help="Parallel tasks for -r local (default: all cores)."),
+            click.option("--spark-master", metavar="URL",
+                         help="Spark master for -r spark: local[N], yarn, spark://HOST:PORT, k8s://URL "
+                              "(default: mrjob.conf's spark_master, else local[*])."),
             click.option("--mrjob-arg", "mrjob_args", multiple=True, metavar="ARG",
                          help="Pass ARG to mrjob as is, e.g. --mrjob-arg=--cleanup=NONE (repeatable)."),
             click.option("--strict", is_flag=True, help="Fail (exit 1, nothing written) if any line is skipped."),
@@ -75,6 +78,10 @@ def _run(job_name: str, job_class_path: str, job_args: list[str], options: dict,
         runner_args += ["--conf-path", conf]
     if options["num_cores"]:
         runner_args += ["--num-cores", str(options["num_cores"])]
+    if options["spark_master"]:
+        if options["runner"] != "spark":
+            raise click.UsageError("--spark-master needs -r spark")
+        runner_args += ["--spark-master", options["spark_master"]]
     runner_args += list(options["mrjob_args"])
     module_name, class_name = job_class_path.rsplit(".", 1)
     job_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)

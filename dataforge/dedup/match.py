@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,10 @@ from dataforge.dedup.kernel import Progress, tfidf_matrix, top_n_pairs
 from dataforge.dedup.normalise import normalise_value
 from dataforge.dedup.options import DEFAULT_GROUPING, GROUPINGS, PAIR_COLUMNS, MatchOptions
 from dataforge.errors import UsageError
+
+# top_n_pairs' signature: (left, right, top, threshold, threads, block_rows, progress, kernel) -> rows, cols, scores
+Product = Callable[..., "tuple[np.ndarray, np.ndarray, np.ndarray]"]
+
 
 @dataclass
 class Matches:
@@ -120,8 +124,14 @@ def _refine(names: np.ndarray, a: np.ndarray, b: np.ndarray, options: MatchOptio
 def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
                  against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
                  against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
-                 progress: Progress = None) -> Matches:
-    """Pairs of records whose names match; see :func:`match_names` for the arguments."""
+                 progress: Progress = None, product: Product = top_n_pairs) -> Matches:
+    """Pairs of records whose names match; see :func:`match_names` for the arguments.
+
+    *product* computes the top-N cosine product, with the signature of
+    :func:`~dataforge.dedup.kernel.top_n_pairs` (the default, on this
+    machine); ``SparkEngine(session).top_n_pairs`` runs it on Spark
+    (:mod:`dataforge.dedup.spark`).  Everything else is the same either way.
+    """
     options = options.check()
     names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
     ids = names.index.to_series() if ids is None else pd.Series(ids)
@@ -133,8 +143,8 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     if against is None:
         vectors = _vectors(list(mine.distinct), options)
         seconds["vectorise"] = time.perf_counter() - started
-        rows, cols, scores = top_n_pairs(vectors, vectors, options.top, options.candidate_threshold,
-                                         options.threads, options.block_rows, progress, options.kernel)
+        rows, cols, scores = product(vectors, vectors, options.top, options.candidate_threshold, options.threads,
+                                     options.block_rows, progress, options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
         other = rows != cols  # a name with itself is not a pair
         a, b, scores = _best_per_pair(np.minimum(rows, cols)[other], np.maximum(rows, cols)[other], scores[other],
@@ -161,9 +171,9 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
         vectors = _vectors(list(vocabulary), options)  # fitted on both lists, as string_grouper does
         seconds["vectorise"] = time.perf_counter() - started
         where = pd.Index(vocabulary).get_indexer(theirs.distinct)
-        rows, cols, scores = top_n_pairs(vectors[: len(mine.distinct)], vectors[where], options.top,
-                                         options.candidate_threshold, options.threads, options.block_rows, progress,
-                                         options.kernel)
+        rows, cols, scores = product(vectors[: len(mine.distinct)], vectors[where], options.top,
+                                     options.candidate_threshold, options.threads, options.block_rows, progress,
+                                     options.kernel)
         seconds["product"] = time.perf_counter() - started - seconds["vectorise"]
         if options.refine:
             scores = _refine(vocabulary, rows, where[cols], options, seconds)

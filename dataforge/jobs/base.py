@@ -24,10 +24,12 @@ from mrjob.job import MRJob
 from mrjob.protocol import BytesValueProtocol
 
 from dataforge.jobs.records import BOM, parse_record
-from dataforge.jobs.runners import RANGE_ENV
 
 COUNTER_GROUP = "dataforge"
 LOCATION_GROUP = "dataforge first skip"
+# "start:length" of the byte range a task reads, set by dataforge.jobs.runners
+# (the runners are imported only to run a job: they bring in mrjob's, and pyspark)
+RANGE_ENV = "DATAFORGE_INPUT_RANGE"
 
 
 class RecordJob(MRJob):

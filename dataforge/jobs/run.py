@@ -19,13 +19,12 @@ import signal
 import stat
 import tempfile
 import time
-import zipfile
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from mrjob.util import to_lines
 
+from dataforge.cluster import package_zip
 from dataforge.errors import DataforgeError, JobFailedError, StrictModeError, UsageError
 from dataforge.io import STDIN, AtomicDirectory, AtomicFile, check_output_free, is_uri, open_input, resolve_inputs
 from dataforge.jobs.base import COUNTER_GROUP, LOCATION_GROUP
@@ -110,7 +109,7 @@ def run_job(
             # path only makes each task compile mrjob from source (0.15 s a task)
             extra += ["--no-bootstrap-mrjob"]
         if runner in _CLUSTER_RUNNERS:
-            extra += ["--py-files", _package_zip(stack)]
+            extra += ["--py-files", package_zip(stack.enter_context(tempfile.TemporaryDirectory(prefix="dataforge-py-files-")))]
         remote = is_uri(output)
         if remote:
             extra += ["--output-dir", output, "--no-cat-output"]
@@ -317,17 +316,6 @@ def _lines_before(path: str, offset: int) -> int:
             count += block.count(b"\n")
             offset -= len(block)
     return count
-
-
-def _package_zip(stack: contextlib.ExitStack) -> str:
-    """Zip the dataforge package so cluster tasks can import it (mrjob --py-files)."""
-    tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="dataforge-py-files-"))
-    target = os.path.join(tmp, "dataforge.zip")
-    package = Path(__file__).resolve().parents[1]
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for source in sorted(package.rglob("*.py")):
-            zf.write(source, source.relative_to(package.parent).as_posix())
-    return target
 
 
 def _display(path: str) -> str:

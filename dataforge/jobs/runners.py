@@ -8,6 +8,10 @@ symlink as its input, the range in the environment) and leave everything else,
 compressed inputs included, to mrjob.  Split points fall on line boundaries,
 as Hadoop's do, and the jobs read exactly their range (see
 :meth:`dataforge.jobs.base.RecordJob._read_input`).
+
+The Spark runner is mrjob's, set up so that a local master works out of the
+box: executors run this interpreter, and mrjob's temporary files stay in the
+run's own local temporary directory.
 """
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ import zlib
 from mrjob.cat import is_compressed
 from mrjob.inline import InlineMRJobRunner
 from mrjob.local import LocalMRJobRunner
+from mrjob.spark.runner import SparkMRJobRunner
+from mrjob.util import which
 
+from dataforge.cluster import check_master, executor_python, find_java, is_local_master, require_pyspark
 from dataforge.errors import InputDataError
 from dataforge.io import open_input
-
-RANGE_ENV = "DATAFORGE_INPUT_RANGE"
+from dataforge.jobs.base import RANGE_ENV
 
 
 class _ByteRangeSplits:
@@ -98,4 +104,44 @@ class RangeLocalRunner(_ByteRangeSplits, LocalMRJobRunner):
     """mrjob's local runner (all cores), reading input files in place."""
 
 
-RUNNER_CLASSES = {"inline": RangeInlineRunner, "local": RangeLocalRunner}
+class SparkRunner(SparkMRJobRunner):
+    """mrjob's Spark runner; with a local master, ready to run where dataforge is installed.
+
+    mrjob's defaults suit a cluster: executors run plain ``python3`` with a zip
+    of mrjob on their path, and the temporary directory (where counters are
+    written) is a shared one.  On a local master the executors run this
+    interpreter, which has mrjob and dataforge, and the temporary directory is
+    inside the run's own.  Options given on the command line or in mrjob.conf
+    win over both.  Java and the master URL are checked before spark-submit runs.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        check_master(self._spark_master())
+        find_java()
+
+    def _local_master(self) -> bool:
+        return is_local_master(self._spark_master())
+
+    def _pick_spark_tmp_dir(self):
+        if not self._opts["spark_tmp_dir"] and self._local_master():
+            return os.path.join(self._get_local_tmp_dir(), "spark")
+        return super()._pick_spark_tmp_dir()
+
+    def _default_python_bin(self, local=False):
+        python = executor_python(self._spark_master())
+        return [python] if python else super()._default_python_bin(local)
+
+    def _bootstrap_mrjob(self):
+        if self._opts["bootstrap_mrjob"] is None and self._local_master():
+            return False  # executors run this interpreter, which imports mrjob
+        return super()._bootstrap_mrjob()
+
+    def _find_spark_submit_bin(self):
+        found = super()._find_spark_submit_bin()
+        if found == ["spark-submit"] and not which("spark-submit"):
+            require_pyspark()  # mrjob looks inside pyspark first: without it, say so
+        return found
+
+
+RUNNER_CLASSES = {"inline": RangeInlineRunner, "local": RangeLocalRunner, "spark": SparkRunner}
