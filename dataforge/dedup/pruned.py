@@ -66,25 +66,44 @@ def choose_common(document_frequency: np.ndarray, left_sq: sp.csr_matrix, right_
     best_k, best_cost = 0, float((document_frequency.astype(np.float64) ** 2).sum())
     rank = np.empty(d, np.int64)
     rank[order] = np.arange(d)
-    left_rank = rank[left_sq.indices]
-    right_rank = rank[right_sq.indices]
-    for k in (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048):
-        if k >= d:
-            break
+    # every row's squared norm over the K most common features, for each K tried, in one pass a side
+    ks = [k for k in (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048) if k < d]
+    sides = [_common_squares(_sample_rows(left_sq), rank, ks)]
+    sides.append(sides[0] if right_sq is left_sq else _common_squares(_sample_rows(right_sq), rank, ks))
+    scale = [left_sq.shape[0] / max(len(sides[0]), 1), right_sq.shape[0] / max(len(sides[1]), 1)]
+    for column, k in enumerate(ks):
         rare = document_frequency[order[k:]].astype(np.float64)
         cost = float((rare ** 2).sum())
-        left_c = _row_sums(left_sq, left_rank < k)
-        right_c = _row_sums(right_sq, right_rank < k)
+        hot_left = scale[0] * np.count_nonzero(sides[0][:, column] > threshold ** 2)
+        hot_right = scale[1] * np.count_nonzero(sides[1][:, column] > threshold ** 2)
         # a pair inside H costs a bound check and usually a merge of two common lists (measured: ~20 postings steps)
-        cost += 20.0 * float(np.count_nonzero(left_c > threshold ** 2)) * float(np.count_nonzero(right_c > threshold ** 2))
+        cost += 20.0 * float(hot_left) * float(hot_right)
         if cost < best_cost:
             best_k, best_cost = k, cost
     return best_k
 
 
-def _row_sums(squares: sp.csr_matrix, mask: np.ndarray) -> np.ndarray:
-    masked = sp.csr_matrix((np.where(mask, squares.data, 0.0), squares.indices, squares.indptr), shape=squares.shape)
-    return np.asarray(masked.sum(axis=1)).ravel()
+# the cost model counts the rows of H on at most this many rows (K changes the speed, never the result)
+COST_SAMPLE_ROWS = 200_000
+
+
+def _sample_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Evenly spaced rows of *matrix*, at most COST_SAMPLE_ROWS (all of them when it is smaller)."""
+    if matrix.shape[0] <= COST_SAMPLE_ROWS:
+        return matrix
+    return matrix[np.linspace(0, matrix.shape[0] - 1, COST_SAMPLE_ROWS).astype(np.int64)]
+
+
+def _common_squares(squares: sp.csr_matrix, rank: np.ndarray, ks: list) -> np.ndarray:
+    """rows x len(ks): each row's sum of squares over the features ranked below each K."""
+    n = squares.shape[0]
+    entry_rank = rank[squares.indices]
+    rows = np.repeat(np.arange(n), np.diff(squares.indptr))
+    keep = entry_rank < (ks[-1] if ks else 0)
+    # the first K that holds each entry, then a running sum over the Ks
+    column = np.searchsorted(np.asarray(ks), entry_rank[keep], side="right")
+    flat = np.bincount(rows[keep] * len(ks) + column, weights=squares.data[keep], minlength=n * len(ks))
+    return np.cumsum(flat.reshape(n, len(ks)), axis=1)
 
 
 def _csr_arrays(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
