@@ -245,21 +245,30 @@ def companies(n: int, seed: int = 0, duplicate_rate: float = 0.08, repeat_rate: 
             made += 1
 
 
+def write_with_truth(out: IO[str], truth: "IO[str] | None", columns: list, id_column: str,
+                     records: "Iterator[tuple[list, str, object]]") -> int:
+    """Write (row, record id, entity) *records* as CSV under *columns*; *truth*, when given, gets
+    ``id_column,entity_id``.  Returns the number of records."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    truth_writer = csv.writer(truth, lineterminator="\n") if truth is not None else None
+    if truth_writer:
+        truth_writer.writerow([id_column, "entity_id"])
+    count = 0
+    for row, record_id, entity in records:
+        writer.writerow(row)
+        if truth_writer:
+            truth_writer.writerow([record_id, entity])
+        count += 1
+    return count
+
+
 def write_companies(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates) -> int:
     """Write *n* records as CSV (Companies House column names, including the
     leading space of `` CompanyNumber``); *truth* gets ``CompanyNumber,entity_id``."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    truth_writer = csv.writer(truth, lineterminator="\n") if truth is not None else None
-    if truth_writer:
-        truth_writer.writerow(["CompanyNumber", "entity_id"])
-    count = 0
-    for company in companies(n, seed, **rates):
-        writer.writerow([company.name, company.number, company.town, company.postcode])
-        if truth_writer:
-            truth_writer.writerow([company.number, company.entity])
-        count += 1
-    return count
+    return write_with_truth(out, truth, COLUMNS, "CompanyNumber",
+                            (([c.name, c.number, c.town, c.postcode], c.number, c.entity)
+                             for c in companies(n, seed, **rates)))
 
 
 def company_names_csv(n: int, seed: int = 0) -> str:

@@ -10,12 +10,11 @@ with ``--truth``.
 """
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from typing import IO, Iterator
 
-from dataforge.synthetic.companies import _FIRST, _SURNAMES, _TOWNS, _typo
+from dataforge.synthetic.companies import _FIRST, _SURNAMES, _TOWNS, _typo, write_with_truth
 
 COLUMNS = ["PersonId", "GivenName", "Surname", "Street", "Town"]
 
@@ -115,15 +114,6 @@ def persons(n: int, seed: int = 0, duplicate_rate: float = 0.1, household_rate: 
 def write_persons(out: IO[str], n: int, seed: int = 0, truth: IO[str] | None = None, **rates: float) -> int:
     """Write *n* records as CSV (PersonId, GivenName, Surname, Street, Town); *truth*
     gets ``PersonId,entity_id``."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    truth_writer = csv.writer(truth, lineterminator="\n") if truth is not None else None
-    if truth_writer:
-        truth_writer.writerow(["PersonId", "entity_id"])
-    count = 0
-    for person in persons(n, seed, **rates):
-        writer.writerow([person.id, person.given, person.surname, person.street, person.town])
-        if truth_writer:
-            truth_writer.writerow([person.id, person.entity])
-        count += 1
-    return count
+    return write_with_truth(out, truth, COLUMNS, "PersonId",
+                            (([p.id, p.given, p.surname, p.street, p.town], p.id, p.entity)
+                             for p in persons(n, seed, **rates)))
