@@ -103,3 +103,23 @@ def temp_leftovers(directory: Path) -> list[str]:
             dirs.remove(SCRATCH)
         found += [os.path.join(root, n) for n in dirs + files if TEMP_NAME.match(n)]
     return found
+
+
+def interrupt_cli(*args: str, after: float, cwd: Path) -> tuple[bool, int, bytes, bytes]:
+    """Start the console script, send it SIGINT after *after* seconds: (was it still running
+    then, exit code, stdout, stderr).  Never leaves the process behind."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([DATAFORGE, *map(str, args)], cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(after)
+        running = proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return running, proc.returncode, out, err

@@ -371,28 +371,15 @@ def test_sweep_by_filtering_equals_runs_at_each_threshold_without_top_n():
 
 
 def test_ctrl_c_exits_130_and_writes_no_plot(tmp_path):
-    import signal
-    import subprocess
-    import time
-
-    from tests.conftest import DATAFORGE, ROOT
+    from tests.conftest import ROOT, interrupt_cli
 
     # 5,000 queries against 5,000 names: some 20 s of extractOne to interrupt
     sample = ROOT / "data" / "sample" / "companies.csv.gz"
-    proc = subprocess.Popen([DATAFORGE, "dedup", "bench", str(sample), "--sizes", "5000", "--queries", "5000",
-                             "--plot", "bench.png"], cwd=tmp_path, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        time.sleep(2.5)
-        assert proc.poll() is None, "bench finished before the interrupt"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    running, code, out, err = interrupt_cli("dedup", "bench", sample, "--sizes", "5000", "--queries", "5000",
+                                            "--plot", "bench.png", after=2.5, cwd=tmp_path)
 
-    assert proc.returncode == 130, err
+    assert running, "bench finished before the interrupt"
+    assert code == 130, err
     assert err.decode().strip() == "Interrupted."
     assert out == b""
     assert os.listdir(tmp_path) == []

@@ -16,15 +16,13 @@ import gzip
 import io
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATAFORGE, Result, assert_one_error_line, run_cli, temp_leftovers
+from tests.conftest import Result, assert_one_error_line, interrupt_cli, run_cli, temp_leftovers
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
@@ -748,18 +746,8 @@ def test_sigint_exits_130_and_leaves_no_output_or_temp_files(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     for extra in ([], ["--threshold", "0.2", "--top", "0"]):
-        proc = subprocess.Popen([DATAFORGE, "dedup", "match", "../big.csv", "-o", "out.csv", "--groups", "groups.csv",
-                                 *extra], cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            time.sleep(1.5)
-            landed = proc.poll() is None
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        landed, code, out, err = interrupt_cli("dedup", "match", "../big.csv", "-o", "out.csv", "--groups",
+                                               "groups.csv", *extra, after=1.5, cwd=work)
         if landed:
             break
         for name in os.listdir(work):  # it finished first: try a longer run
@@ -767,7 +755,7 @@ def test_sigint_exits_130_and_leaves_no_output_or_temp_files(tmp_path):
     else:
         pytest.fail("dedup match kept finishing before SIGINT arrived")
 
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert err.decode().strip() == "Interrupted."
     assert out == b""
     assert os.listdir(work) == []  # neither output, no .out.csv.*.tmp
