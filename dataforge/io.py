@@ -26,8 +26,17 @@ _GLOB_CHARS = set("*?[")
 
 
 def is_uri(path: str) -> bool:
-    """True for paths another filesystem resolves (hdfs://, s3://, gs://, ...)."""
+    """True for a remote path, one another filesystem resolves (hdfs://, s3a://, gs://, ...).
+
+    The one test of what is remote: ``file://`` names a file of this machine
+    (:func:`local_path` gives its path), whichever command or engine reads it.
+    """
     return "://" in path and not path.startswith("file://")
+
+
+def local_path(path: str) -> str:
+    """A path of this machine as the OS names it: ``file:///tmp/x.csv`` is ``/tmp/x.csv``."""
+    return path[len("file://"):] if path.startswith("file://") else path
 
 
 def _is_hidden(name: str) -> bool:
@@ -75,8 +84,7 @@ def resolve_inputs(paths: Iterable[str], stdin_is_terminal: bool | None = None) 
         if is_uri(path):
             resolved.append(path)
             continue
-        if path.startswith("file://"):
-            path = path[len("file://"):]
+        path = local_path(path)
         if _GLOB_CHARS & set(path) and not os.path.exists(path):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:

@@ -184,5 +184,9 @@ def test_names_without_any_feature_match_nothing_but_their_copies():
 def test_progress_reports_every_block():
     seen = []
     names = pd.Series([c.name for c in companies(500, seed=1)])
-    find_matches(names, options=MatchOptions(block_rows=100), progress=lambda done, total: seen.append((done, total)))
-    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] and len(seen) >= 5
+    find_matches(names, options=MatchOptions(block_rows=100),
+                 progress=lambda what, done=None, total=None: seen.append((what, done, total)))
+    assert {what for what, _, _ in seen} == {"matching name blocks"}
+    counts = [(done, total) for _, done, total in seen]
+    assert counts[0][0] == 0 and counts[-1][0] == counts[-1][1] and len(counts) >= 5
+    assert counts == sorted(counts)

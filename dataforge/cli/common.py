@@ -5,7 +5,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import click
 import orjson
@@ -79,37 +79,34 @@ class Reporter:
             click.echo(orjson.dumps(data).decode())
 
     @contextlib.contextmanager
-    def progress(self) -> Iterator[Callable[[str], None]]:
-        """A rich spinner with elapsed time on a terminal; nothing otherwise."""
+    def progress(self) -> Iterator[Callable[..., None]]:
+        """The one progress UI: yields the library's callback, ``(what, done=None, total=None)``
+        (dataforge.progress).  On a terminal it draws what the run is doing, and a bar with
+        its count, elapsed time and ETA while the work is counted; nothing otherwise."""
         if self.quiet or not sys.stderr.isatty():
-            yield lambda message: None
+            yield lambda what, done=None, total=None: None
             return
         # imported only when there is a terminal to draw on
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("starting", total=None)
-            yield lambda message: progress.update(task, description=message)
+            task = progress.add_task("starting", total=None, count="")
+
+            def update(what: str, done: Optional[int] = None, total: Optional[int] = None) -> None:
+                if total is None:  # not counted: a spinner, no bar and no ETA
+                    if progress.tasks[0].total is not None:
+                        progress.reset(task, total=None, count="")
+                    progress.update(task, description=what)
+                else:
+                    progress.update(task, description=what, completed=done or 0, total=total,
+                                    count=f"{number(done or 0)}/{number(total)}")
+
+            yield update
 
 
 def number(n: int) -> str:
     return f"{n:,}"
-
-
-@contextlib.contextmanager
-def progress_bar(reporter: "Reporter", description: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on a terminal, updated with (done, total); nothing otherwise."""
-    if reporter.quiet or not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(description, total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
-

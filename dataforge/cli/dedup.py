@@ -1,44 +1,20 @@
-"""``dataforge dedup match``: parse options, read the table, call find_matches, write, report."""
+"""``dataforge dedup match``: options in, one call to :func:`dataforge.dedup.files.match_files`, report out."""
 from __future__ import annotations
-
-import contextlib
-import io
-import os
-import time
-from typing import IO, Optional
 
 import click
 
-from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
-from dataforge.cluster import DEFAULT_SPARK_MASTER, check_master, has_scheme
-from dataforge.dedup.options import (DEFAULT_GROUPING, DEFAULT_NGRAM, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD,
-                                     DEFAULT_TOP, GROUP_COLUMNS, GROUPINGS, KERNELS, PAIR_COLUMNS, MatchOptions)
+from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
+from dataforge.cluster import DEFAULT_SPARK_MASTER
+from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, DEFAULT_NGRAM,
+                                     DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
+                                     KERNELS, MatchOptions)
 from dataforge.errors import UsageError
-from dataforge.io import STDIN, AtomicFile, check_output_free, is_uri
-
-ENGINES = ("local", "spark")
-
-DEFAULT_COLUMN = "CompanyName"
-DEFAULT_ID_COLUMN = "CompanyNumber"
+from dataforge.io import STDIN
 
 
 @click.group()
 def dedup() -> None:
     """Fuzzy de-duplication of company names (character n-gram TF-IDF, sparse top-N cosine)."""
-
-
-@contextlib.contextmanager
-def csv_writer(path: str, engine=None) -> "IO[str]":
-    """A text stream for CSV that lands atomically at *path* (``-`` is stdout; with the
-    Spark *engine*, a path with a scheme goes through Spark's Hadoop filesystem)."""
-    opener = engine.output if engine is not None and has_scheme(path) else AtomicFile
-    with opener(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        try:
-            yield text
-            text.flush()
-        finally:
-            text.detach()
 
 
 @dedup.command("match", cls=DataforgeCommand)
@@ -107,142 +83,25 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
         dataforge dedup match hdfs:///data/companies.csv --engine spark --spark-master yarn \\
             -o hdfs:///out/pairs.csv
     """
-    from dataforge.dedup.kernel import top_n_pairs
-    from dataforge.dedup.match import find_matches
-    from dataforge.dedup.table import Table, write_frame_csv
+    from dataforge.dedup.files import match_files
 
-    started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
-    options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
-                           phonetic=phonetic, kernel=kernel, refine=refine).check()
     if as_json and STDIN in (output, groups_path):
         raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
-    if groups_path is not None and (groups_path == output or (
-            STDIN not in (output, groups_path) and os.path.realpath(groups_path) == os.path.realpath(output))):
-        raise UsageError("--groups and -o must be different paths")
-    outputs = [output] + ([groups_path] if groups_path is not None else [])
-    master_inputs = [against] if against else []
-    _check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
-    for path in outputs:
-        if not has_scheme(path):
-            check_output_free(path, force)
-    with contextlib.ExitStack() as stack:
-        spark = None
-        if engine == "spark":
-            from dataforge.dedup.spark import spark_engine
-
-            spark = stack.enter_context(spark_engine(spark_master, quiet=not verbose))
-            for path in filter(has_scheme, outputs):
-                spark.check_output_free(path, force)
-            inputs = spark.fetch(inputs, stack)
-            master_inputs = spark.fetch(master_inputs, stack)
-        table = Table(inputs, encoding, stack)
-        master = Table(master_inputs, encoding, stack) if master_inputs else None
-        if table.empty:
-            reporter.warn(f"{table.shown[0]} is empty: no rows to match")
-            names = ids = None
-            frame = None
-        else:
-            name_cols = [table.column(c, "name column") for c in columns]
-            id_col = table.column(id_column, "id column") if id_column else (
-                table.column(DEFAULT_ID_COLUMN) if table.has_column(DEFAULT_ID_COLUMN) else None)
-            also_cols = [table.column(c, "--also column") for c in also_columns]
-            frame = table.read(name_cols + ([id_col] if id_col else []) + also_cols)
-            names = _joined(frame, name_cols)
-            ids = frame[id_col] if id_col else frame.index.to_series() + 1
-        master_names = master_ids = master_also = None
-        if master is not None:
-            if master.empty:
-                raise UsageError(f"master list {master.shown[0]} is empty")
-            m_names = [master.column(c, "name column") for c in (against_columns or columns)]
-            m_id = master.column(id_column) if id_column and master.has_column(id_column) else (
-                master.column(DEFAULT_ID_COLUMN) if master.has_column(DEFAULT_ID_COLUMN) else None)
-            m_also = [master.column(c, "--also column") for c in also_columns]
-            master_frame = master.read(m_names + ([m_id] if m_id else []) + m_also)
-            master_names = _joined(master_frame, m_names)
-            master_ids = master_frame[m_id] if m_id else master_frame.index.to_series() + 1
-            master_also = master_frame[m_also].set_axis(also_columns, axis=1) if also_columns else None
-
-        summary = {"rows": 0, "distinct_names": 0, "skipped_empty_names": 0, "pairs": 0, "refine": refine,
-                   "threshold": options.threshold}
-        if frame is not None:
-            with progress_bar(reporter, "matching name blocks") as progress:
-                matches = find_matches(
-                    names, ids, against=master_names, against_ids=master_ids,
-                    also=frame[also_cols].set_axis(list(also_columns), axis=1) if also_columns else None,
-                    against_also=master_also, options=options, progress=progress,
-                    product=spark.top_n_pairs if spark else top_n_pairs)
-            pairs = matches.pairs
-            summary.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
-                           pairs=len(pairs))
-            if master is not None:
-                summary.update(master_rows=matches.master_rows, master_distinct_names=matches.master_names)
-        else:
-            import pandas as pd
-
-            pairs = pd.DataFrame(columns=PAIR_COLUMNS)
-        # both outputs land together or not at all: groups re-reads the input and can
-        # still fail, so it is written first and stdout (which cannot be taken back) last
-        with contextlib.ExitStack() as writing:
-            if groups_path is not None:
-                groups_out = writing.enter_context(csv_writer(groups_path, spark))
-                summary["groups"] = _write_groups(groups_out, table, matches if frame is not None else None,
-                                                  names, ids, master_names, master_ids, grouping)
-                summary["grouping"] = "best_master" if master is not None else grouping
-            out = writing.enter_context(csv_writer(output, spark))
-            write_frame_csv(out, pairs)
-    summary.update(seconds=round(time.monotonic() - started, 3), outputs=outputs)
-    reporter.summary(summary)
+    options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
+                           phonetic=phonetic, kernel=kernel, refine=refine)
+    with reporter.progress() as progress:
+        summary = match_files(inputs, output, columns=columns, id_column=id_column, groups=groups_path,
+                              grouping=grouping, against=against, against_columns=against_columns,
+                              also=also_columns, encoding=encoding, options=options, engine=engine,
+                              spark_master=spark_master, spark_quiet=not verbose, force=force, progress=progress)
+    for warning in summary.warnings:
+        reporter.warn(warning)
+    reporter.summary(summary.as_dict())
     if not as_json:
-        skipped = f" ({number(summary['skipped_empty_names'])} with no name skipped)" \
-            if summary["skipped_empty_names"] else ""
-        groups = f", {number(summary['groups'])} groups" if "groups" in summary else ""
-        reporter.say(f"dedup match: {number(summary['rows'])} rows, {number(summary['distinct_names'])} distinct "
-                     f"names{skipped}, {number(summary['pairs'])} pairs{groups} "
-                     f"-> {', '.join('stdout' if o == STDIN else o for o in outputs)} ({summary['seconds']:.2f} s)")
-
-
-def _joined(frame, columns: list[str]):
-    """The name column, or several columns' non-empty values joined by a space."""
-    if len(columns) == 1:
-        return frame[columns[0]]
-    joined = frame[columns[0]].fillna("").astype(str).str.strip()
-    for column in columns[1:]:
-        part = frame[column].fillna("").astype(str).str.strip()
-        joined = joined.where(part == "", joined.where(joined == "", joined + " ") + part)
-    return joined.rename(" ".join(columns))
-
-
-def _check_engine(engine: str, spark_master: Optional[str], paths: list) -> None:
-    if spark_master and engine != "spark":
-        raise UsageError("--spark-master needs --engine spark")
-    if spark_master:
-        check_master(spark_master)
-    remote = [p for p in paths if is_uri(p)]
-    if remote and engine != "spark":
-        raise UsageError(f"{remote[0]}: paths with a scheme (hdfs://, s3a://, file://) need --engine spark")
-
-
-def _write_groups(out: IO[str], table, matches, names, ids, master_names, master_ids, grouping: str) -> int:
-    """Stream every input row back out with group_id and group_name; return the number of groups."""
-    import pandas as pd
-
-    from dataforge.dedup.match import groups_of
-
-    groups = groups_of(matches, names, ids, against=master_names, against_ids=master_ids,
-                       grouping=grouping) if matches else None
-    header_only = pd.DataFrame(columns=[c for c in table.columns if c not in GROUP_COLUMNS] + GROUP_COLUMNS)
-    if groups is None:
-        header_only.to_csv(out, index=False)
-        return 0
-    offset = 0
-    for chunk in table.chunks():
-        chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])
-        part = groups.iloc[offset: offset + len(chunk)]
-        chunk["group_id"] = part["group_id"].to_numpy()
-        chunk["group_name"] = part["group_name"].to_numpy()
-        chunk.to_csv(out, index=False, header=offset == 0)
-        offset += len(chunk)
-    if offset == 0:
-        header_only.to_csv(out, index=False)
-    return len(groups.drop_duplicates())
+        skipped = f" ({number(summary.skipped_empty_names)} with no name skipped)" if summary.skipped_empty_names else ""
+        groups = f", {number(summary.groups)} groups" if summary.groups is not None else ""
+        reporter.say(f"dedup match: {number(summary.rows)} rows, {number(summary.distinct_names)} distinct "
+                     f"names{skipped}, {number(summary.pairs)} pairs{groups} "
+                     f"-> {', '.join('stdout' if o == STDIN else o for o in summary.outputs)} "
+                     f"({summary.seconds:.2f} s)")

@@ -9,8 +9,8 @@ import time
 import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
-from dataforge.cli.dedup import DEFAULT_COLUMN, DEFAULT_ID_COLUMN, dedup
-from dataforge.dedup.options import (BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, DEFAULT_THRESHOLD,
+from dataforge.cli.dedup import dedup
+from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_ID_COLUMN, BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, DEFAULT_THRESHOLD,
                                      MatchOptions)
 from dataforge.errors import InputDataError, UsageError
 from dataforge.io import AtomicFile, check_output_free
@@ -87,8 +87,7 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
         if table.empty:
             raise InputDataError(f"{table.shown[0]} is empty: no names to benchmark")
         name_col = table.column(column, "name column")
-        id_col = table.column(id_column, "id column") if id_column else (
-            table.column(DEFAULT_ID_COLUMN) if table.has_column(DEFAULT_ID_COLUMN) else None)
+        id_col = table.id_column(id_column, DEFAULT_ID_COLUMN)
         truth_series = None
         if truth is not None:
             from dataforge.dedup.evaluate import read_truth
@@ -100,8 +99,8 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
 
     names = frame[name_col]
     ids = frame[id_col].str.strip() if id_col else None
-    with reporter.progress() as say:
-        result = run_bench(names, ids, options, truth=truth_series, sweep=plot_path is not None, say=say)
+    with reporter.progress() as progress:
+        result = run_bench(names, ids, options, truth=truth_series, sweep=plot_path is not None, progress=progress)
     for note in result.notes:
         reporter.say(f"Note: {note}")
     if result.unknown_ids:

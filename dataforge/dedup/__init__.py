@@ -1,13 +1,16 @@
 """Fuzzy de-duplication of company names: character n-gram TF-IDF and sparse top-N cosine.
 
 ``from dataforge.dedup import match_names, group_names``: pandas Series in,
-DataFrame out.  Imports are lazy, so ``dataforge --help`` stays fast.
+DataFrame out; ``match_files``: CSV files in, pairs (and groups) files out,
+as ``dataforge dedup match`` does.  Imports are lazy, so ``dataforge --help`` stays fast.
 """
 from __future__ import annotations
 
 import importlib
 
 _EXPORTS = {
+    "match_files": "dataforge.dedup.files",
+    "MatchSummary": "dataforge.dedup.files",
     "match_names": "dataforge.dedup.match",
     "group_names": "dataforge.dedup.match",
     "find_matches": "dataforge.dedup.match",

@@ -15,7 +15,7 @@ import importlib
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from dataforge.dedup.kernel import resolve_threads
 from dataforge.dedup.match import Matches, find_matches, groups_of
 from dataforge.dedup.options import BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, MatchOptions
 from dataforge.errors import InputDataError, UsageError
+from dataforge.progress import Progress
 
 # thresholds whose F1 is reported; the run for them is made once, at the lowest
 SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
@@ -32,7 +33,6 @@ SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 PAIRWISE_BUDGET_S = 60.0
 PAIRWISE_LIBRARIES = ("rapidfuzz", "thefuzz", "fuzzywuzzy")
 
-Say = Optional[Callable[[str], None]]
 
 
 class BenchOptions(NamedTuple):
@@ -134,15 +134,15 @@ class PairwiseRun:
 
 
 def time_pairwise(library: str, names: Sequence[str], queries: np.ndarray, budget: float = PAIRWISE_BUDGET_S,
-                  say: Say = None, label: str = "") -> PairwiseRun:
+                  progress: Progress = None, label: str = "") -> PairwiseRun:
     """Time ``extractOne`` of each query (a position in *names*) against every other name."""
     prepare, extract = _pairwise(library)
     names = list(names)
     best, score = [], []
     spent = 0.0
     for k, query in enumerate(queries):
-        if say:
-            say(f"{label}{library} extractOne, query {k + 1:,} of {len(queries):,}")
+        if progress:
+            progress(f"{label}{library} extractOne, queries", k + 1, len(queries))
         choices = prepare(names, int(query))
         started = time.perf_counter()
         found_score, found = extract(names[query], choices)
@@ -310,7 +310,7 @@ def warm_up(names: pd.Series, options: MatchOptions) -> None:
 
 def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchOptions = BenchOptions(), *,
               truth: Optional[pd.Series] = None, libraries: Optional[Sequence[str]] = None, sweep: bool = False,
-              say: Say = None) -> BenchResult:
+              progress: Progress = None) -> BenchResult:
     """Time pairwise extractOne and dataforge's matcher on samples of *names*.
 
     *ids* label the records (default: row number from 1) and key *truth* (a
@@ -337,8 +337,8 @@ def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchO
         entity_all = entity_codes(ids, truth)
     libraries = list(libraries or available_libraries())
     chosen, notes = samples(len(usable), options.sizes, options.queries, options.seed)
-    if say:
-        say("loading the matcher")
+    if progress:
+        progress("loading the matcher")
     warm_up(names.iloc[usable[:2000]].reset_index(drop=True), options.match)
     results = []
     for sample in chosen:
@@ -348,15 +348,16 @@ def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchO
         sample_ids = ids.iloc[rows].reset_index(drop=True)
         runs = {}
         for library in libraries:
-            runs[library] = time_pairwise(library, sample_names.tolist(), sample.queries, options.budget, say, label)
+            runs[library] = time_pairwise(library, sample_names.tolist(), sample.queries, options.budget, progress, label)
             if runs[library].queries < len(sample.queries):
                 notes.append(f"{library} at {len(rows):,} names: {runs[library].queries} of "
                              f"{len(sample.queries)} queries in the {options.budget:g} s budget")
-        if say:
-            say(f"{label}dataforge dedup match")
+        if progress:
+            progress(f"{label}dataforge dedup match")
         t0 = time.perf_counter()
         matches = find_matches(sample_names, sample_ids, options=options.match,
-                               progress=(lambda d, t: say(f"{label}dataforge, block {d:,} of {t:,}")) if say else None)
+                               progress=(lambda what, done=None, total=None: progress(f"{label}dataforge, {what}", done, total))
+                               if progress else None)
         seconds = time.perf_counter() - t0
         result = SizeResult(sample, matches.names, runs, seconds, len(matches.pairs))
         if entity_all is not None:
@@ -370,7 +371,7 @@ def run_bench(names: pd.Series, ids: Optional[pd.Series] = None, options: BenchO
         rows = usable[largest_sample.sample.positions]
         entity = pd.factorize(entity_all[rows])[0] if entity_all is not None else None
         outcome.sweep = _sweep(names.iloc[rows].reset_index(drop=True), ids.iloc[rows].reset_index(drop=True),
-                               entity, options, say)
+                               entity, options, progress)
     outcome.seconds["total"] = time.perf_counter() - started
     return outcome
 
@@ -391,11 +392,11 @@ def _quality(matches: Matches, names: pd.Series, ids: pd.Series, queries: np.nda
 
 
 def _sweep(names: pd.Series, ids: pd.Series, entity: Optional[np.ndarray], options: BenchOptions,
-           say: Say) -> Sweep:
+           progress: Progress) -> Sweep:
     thresholds = sorted(set(options.sweep) | {options.match.threshold})
     low = thresholds[0]
-    if say:
-        say(f"{len(names):,} names: dataforge at threshold {low:g} for the sweep")
+    if progress:
+        progress(f"{len(names):,} names: dataforge at threshold {low:g} for the sweep")
     # top-N keeps a name's N best above the lowest threshold; those above a higher one are then
     # its N best above that one, so filtering by score gives that threshold's pairs (ties aside)
     matches = find_matches(names, ids, options=options.match._replace(threshold=low))

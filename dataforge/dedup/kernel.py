@@ -8,15 +8,14 @@ the whole product's result while memory stays bounded by the block.
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from dataforge.dedup.normalise import make_analyzer
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
-
-Progress = Optional[Callable[[int, int], None]]
+from dataforge.progress import PRODUCT_STEP, Progress
 
 
 def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
@@ -72,7 +71,7 @@ def brute_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
     n = left.shape[0]
     rows, cols, scores = [], [], []
     if progress:
-        progress(0, n)
+        progress(PRODUCT_STEP, 0, n)
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
         block = sp_matmul_topn(left[start:stop], right_t, top_n=top_n, threshold=threshold,
@@ -82,7 +81,7 @@ def brute_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
         cols.append(block.col.astype(np.int64))
         scores.append(block.data)
         if progress:
-            progress(stop, n)
+            progress(PRODUCT_STEP, stop, n)
     if not rows:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(scores)

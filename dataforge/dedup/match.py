@@ -17,10 +17,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from dataforge.dedup.group import best_match_groups, center_groups, component_groups
-from dataforge.dedup.kernel import Progress, tfidf_matrix, top_n_pairs
+from dataforge.dedup.kernel import tfidf_matrix, top_n_pairs
 from dataforge.dedup.normalise import normalise_value
 from dataforge.dedup.options import DEFAULT_GROUPING, GROUPINGS, PAIR_COLUMNS, MatchOptions
 from dataforge.errors import UsageError
+from dataforge.progress import Progress
 
 # top_n_pairs' signature: (left, right, top, threshold, threads, block_rows, progress, kernel) -> rows, cols, scores
 Product = Callable[..., "tuple[np.ndarray, np.ndarray, np.ndarray]"]

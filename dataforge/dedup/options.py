@@ -18,6 +18,9 @@ DEFAULT_REFINE_THRESHOLD = 0.9
 # true pairs of the company benchmark); 0.5 finds a few more but makes the product 2-3x slower
 REFINE_CANDIDATE_THRESHOLD = 0.6
 DEFAULT_TOP = 10
+DEFAULT_COLUMN = "CompanyName"
+DEFAULT_ID_COLUMN = "CompanyNumber"  # Companies House's; used when the file has it and no id column is given
+ENGINES = ("local", "spark")
 DEFAULT_NGRAM = 3
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
 GROUP_COLUMNS = ["group_id", "group_name"]

@@ -42,6 +42,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from dataforge.progress import PRODUCT_STEP
+
 try:
     import numba
     from numba import njit, prange
@@ -334,7 +336,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     found_i, found_j, found_s = [], [], []
     budget = max(1, block_rows // threads)
     if progress:
-        progress(0, n_left)
+        progress(PRODUCT_STEP, 0, n_left)
     while True:
         _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j, buf_s,
               filled, room)
@@ -348,7 +350,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
             filled[:] = 0
         if progress:
             done = int(((np.maximum(cursor, np.arange(threads)) - np.arange(threads)) // threads).sum())
-            progress(min(done, n_left), n_left)
+            progress(PRODUCT_STEP, min(done, n_left), n_left)
         if (cursor >= n_left).all():
             break
     if limit:

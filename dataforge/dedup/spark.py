@@ -33,7 +33,8 @@ import scipy.sparse as sp
 
 from dataforge.cluster import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
                                find_java, has_scheme, is_local_master, package_zip, require_pyspark)
-from dataforge.dedup.kernel import Progress, top_n_pairs
+from dataforge.dedup.kernel import top_n_pairs
+from dataforge.progress import PRODUCT_STEP, Progress
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 from dataforge.errors import InputPathError, JobFailedError, OutputExistsError
 from dataforge.io import AtomicFile
@@ -112,19 +113,19 @@ class SparkEngine:
                 outcome["error"] = e
 
         worker = InheritableThread(target=collect, daemon=True)
-        progress(0, n)
+        progress(PRODUCT_STEP, 0, n)
         worker.start()
         try:
             while worker.is_alive():
                 worker.join(0.5)
                 done = self._tasks_done(group)
-                progress(min(n, sum(stop - start for start, stop in ranges[:done])), n)
+                progress(PRODUCT_STEP, min(n, sum(stop - start for start, stop in ranges[:done])), n)
         except BaseException:
             self.context.cancelJobGroup(group)
             raise
         if "error" in outcome:
             raise outcome["error"]
-        progress(n, n)
+        progress(PRODUCT_STEP, n, n)
         return outcome["parts"]
 
     def _tasks_done(self, group: str) -> int:

@@ -101,6 +101,13 @@ class Table:
         found = ", ".join(repr(c) for c in self.columns) or "none"
         raise UsageError(f"{self.shown[0]} has no {what} {wanted!r}; columns found: {found}")
 
+    def id_column(self, wanted: Optional[str], default: str, required: bool = True) -> Optional[str]:
+        """The id column: *wanted* (which must exist when *required*), else *default*
+        when the file has it, else None (the row number serves)."""
+        if wanted and (required or self.has_column(wanted)):
+            return self.column(wanted, "id column")
+        return self.column(default) if self.has_column(default) else None
+
     def has_column(self, wanted: str) -> bool:
         return wanted.strip() in [c.strip() for c in self.columns]
 
@@ -199,11 +206,12 @@ def _csv_column(values: pd.Series) -> list:
             for v in text]
 
 
-def write_frame_csv(out, frame: pd.DataFrame) -> None:
-    """``frame.to_csv(out, index=False)`` with the same bytes (save a quoted carriage return),
-    rendering a column at a time (twice as fast for the pairs) and CHUNK_ROWS rows at a time
-    (memory stays bounded)."""
-    out.write(",".join(_csv_field(c) for c in frame.columns) + "\n")
+def write_frame_csv(out, frame: pd.DataFrame, header: bool = True) -> None:
+    """``frame.to_csv(out, index=False, header=header)`` with the same bytes (save a quoted
+    carriage return), rendering a column at a time (twice as fast for the pairs) and
+    CHUNK_ROWS rows at a time (memory stays bounded).  The one CSV writer of dedup's outputs."""
+    if header:
+        out.write(",".join(_csv_field(c) for c in frame.columns) + "\n")
     for start in range(0, len(frame), CHUNK_ROWS):
         chunk = frame.iloc[start:start + CHUNK_ROWS]
         columns = [_csv_column(chunk[name]) for name in frame.columns]

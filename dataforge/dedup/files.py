@@ -1,0 +1,230 @@
+"""``dedup match`` from files to files: check, read, match, write atomically, summarise.
+
+:func:`match_files` is what the ``dataforge dedup match`` command runs, and
+what a Python caller runs to get the same files: every option is checked
+before any work, the name and id columns are found in the header (the id
+column defaults to ``CompanyNumber`` when the file has one), the pairs and
+the groups go through one writer (:func:`csv_output`), and the counts come
+back as a :class:`MatchSummary`.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from dataclasses import dataclass, field
+from typing import IO, Iterator, Optional, Sequence
+
+from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, ENGINES, GROUP_COLUMNS,
+                                     GROUPINGS, PAIR_COLUMNS, MatchOptions)
+from dataforge.errors import UsageError
+from dataforge.io import STDIN, AtomicFile, check_output_free, is_uri, local_path
+from dataforge.progress import Progress
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    """What a :func:`match_files` run read and wrote."""
+
+    rows: int
+    distinct_names: int
+    skipped_empty_names: int
+    pairs: int
+    refine: bool
+    threshold: float
+    outputs: list
+    seconds: float = 0.0
+    master_rows: Optional[int] = None
+    master_distinct_names: Optional[int] = None
+    groups: Optional[int] = None
+    grouping: Optional[str] = None  # center | components | best_master
+    warnings: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """The ``--json`` summary: the counts, then what only some runs have, then time and outputs."""
+        data = {"rows": self.rows, "distinct_names": self.distinct_names,
+                "skipped_empty_names": self.skipped_empty_names, "pairs": self.pairs, "refine": self.refine,
+                "threshold": self.threshold}
+        if self.master_rows is not None:
+            data.update(master_rows=self.master_rows, master_distinct_names=self.master_distinct_names)
+        if self.groups is not None:
+            data.update(groups=self.groups, grouping=self.grouping)
+        data.update(seconds=self.seconds, outputs=list(self.outputs))
+        return data
+
+
+@contextlib.contextmanager
+def csv_output(path: str, engine=None) -> Iterator[IO[str]]:
+    """A text stream for CSV that lands atomically at *path* (``-`` is stdout; with the
+    Spark *engine*, a remote path goes through Spark's Hadoop filesystem)."""
+    opener = engine.output if engine is not None and is_uri(path) else AtomicFile
+    with opener(path if is_uri(path) else local_path(path)) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()
+
+
+def joined_names(frame, columns: Sequence[str]):
+    """The name column, or several columns' non-empty values joined by a space."""
+    if len(columns) == 1:
+        return frame[columns[0]]
+    joined = frame[columns[0]].fillna("").astype(str).str.strip()
+    for column in columns[1:]:
+        part = frame[column].fillna("").astype(str).str.strip()
+        joined = joined.where(part == "", joined.where(joined == "", joined + " ") + part)
+    return joined.rename(" ".join(columns))
+
+
+def check_engine(engine: str, spark_master: Optional[str], paths: Sequence[str]) -> None:
+    """Refuse an engine, master or remote path this run cannot use (before any work)."""
+    from dataforge.cluster import check_master
+
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if spark_master and engine != "spark":
+        raise UsageError("--spark-master needs --engine spark")
+    if spark_master:
+        check_master(spark_master)
+    remote = [p for p in paths if p is not None and is_uri(p)]
+    if remote and engine != "spark":
+        raise UsageError(f"{remote[0]}: remote paths (hdfs://, s3a://, gs://) need --engine spark")
+
+
+class _Side:
+    """One side of a match read from its table: names, ids and --also columns."""
+
+    def __init__(self, table, columns: Sequence[str], id_column: Optional[str], also: Sequence[str],
+                 id_required: bool = True):
+        name_cols = [table.column(c, "name column") for c in columns]
+        id_col = table.id_column(id_column, DEFAULT_ID_COLUMN, required=id_required)
+        also_cols = [table.column(c, "--also column") for c in also]
+        frame = table.read(name_cols + ([id_col] if id_col else []) + also_cols)
+        self.names = joined_names(frame, name_cols)
+        self.ids = frame[id_col] if id_col else frame.index.to_series() + 1
+        self.also = frame[also_cols].set_axis(list(also), axis=1) if also else None
+
+
+def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence[str] = (DEFAULT_COLUMN,),
+                id_column: Optional[str] = None, groups: Optional[str] = None, grouping: str = DEFAULT_GROUPING,
+                against: Optional[str] = None, against_columns: Sequence[str] = (), also: Sequence[str] = (),
+                encoding: str = "utf-8", options: MatchOptions = MatchOptions(), engine: str = "local",
+                spark_master: Optional[str] = None, spark_quiet: bool = True, force: bool = False,
+                progress: Progress = None) -> MatchSummary:
+    """Match the names of the CSV *inputs* and write the pairs CSV to *output* (``-`` is stdout).
+
+    *columns* are the name column(s) (several are joined by a space), *id_column*
+    the ids (default ``CompanyNumber`` when present, else the row number from 1);
+    *groups* also writes every input row with ``group_id`` and ``group_name``
+    (by *grouping*, or each record's best master match with *against*, a master
+    CSV matched on *against_columns*, default *columns*).  *also* are columns a
+    pair must also agree on.  *engine* ``spark`` runs the product on Spark at
+    *spark_master*.  Existing outputs are refused unless *force*.  Both outputs
+    land together or not at all.  Raises UsageError before any work for options
+    or paths no run could use.
+    """
+    from dataforge.dedup.kernel import top_n_pairs
+    from dataforge.dedup.match import find_matches
+    from dataforge.dedup.table import Table
+
+    started = time.monotonic()
+    options = options.check()
+    if grouping not in GROUPINGS:
+        raise UsageError(f"--grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
+    if not columns:
+        raise UsageError("give at least one name --column")
+    if groups is not None and (groups == output or (
+            STDIN not in (output, groups) and os.path.realpath(local_path(groups)) ==
+            os.path.realpath(local_path(output)))):
+        raise UsageError("--groups and -o must be different paths")
+    outputs = [output] + ([groups] if groups is not None else [])
+    master_inputs = [against] if against else []
+    check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
+    for path in outputs:
+        if not is_uri(path):
+            check_output_free(local_path(path), force)
+    warnings: list = []
+    with contextlib.ExitStack() as stack:
+        spark = None
+        if engine == "spark":
+            from dataforge.dedup.spark import spark_engine
+
+            spark = stack.enter_context(spark_engine(spark_master, quiet=spark_quiet))
+            for path in filter(is_uri, outputs):
+                spark.check_output_free(path, force)
+            inputs = spark.fetch(inputs, stack)
+            master_inputs = spark.fetch(master_inputs, stack)
+        table = Table(inputs, encoding, stack)
+        master = Table(master_inputs, encoding, stack) if master_inputs else None
+        mine = None
+        if table.empty:
+            warnings.append(f"{table.shown[0]} is empty: no rows to match")
+        else:
+            mine = _Side(table, columns, id_column, also)
+        theirs = None
+        if master is not None:
+            if master.empty:
+                raise UsageError(f"master list {master.shown[0]} is empty")
+            theirs = _Side(master, against_columns or columns, id_column, also, id_required=False)
+
+        counts = dict(rows=0, distinct_names=0, skipped_empty_names=0, pairs=0)
+        matches = None
+        if mine is not None:
+            matches = find_matches(
+                mine.names, mine.ids, against=theirs.names if theirs else None,
+                against_ids=theirs.ids if theirs else None, also=mine.also,
+                against_also=theirs.also if theirs else None, options=options, progress=progress,
+                product=spark.top_n_pairs if spark else top_n_pairs)
+            counts.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
+                          pairs=len(matches.pairs))
+            if theirs is not None:
+                counts.update(master_rows=matches.master_rows, master_distinct_names=matches.master_names)
+        # both outputs land together or not at all: groups re-reads the input and can
+        # still fail, so it is written first and stdout (which cannot be taken back) last
+        with contextlib.ExitStack() as writing:
+            if groups is not None:
+                out = writing.enter_context(csv_output(groups, spark))
+                counts["groups"] = _write_groups(out, table, matches, mine, theirs, grouping)
+                counts["grouping"] = "best_master" if theirs is not None else grouping
+            out = writing.enter_context(csv_output(output, spark))
+            _write_pairs(out, matches)
+    return MatchSummary(refine=options.refine, threshold=options.threshold, outputs=outputs, warnings=warnings,
+                        seconds=round(time.monotonic() - started, 3), **counts)
+
+
+def _write_pairs(out: IO[str], matches) -> None:
+    import pandas as pd
+
+    from dataforge.dedup.table import write_frame_csv
+
+    write_frame_csv(out, matches.pairs if matches is not None else pd.DataFrame(columns=PAIR_COLUMNS))
+
+
+def _write_groups(out: IO[str], table, matches, mine: Optional[_Side], theirs: Optional[_Side],
+                  grouping: str) -> int:
+    """Stream every input row back out with group_id and group_name; return the number of groups."""
+    import pandas as pd
+
+    from dataforge.dedup.match import groups_of
+    from dataforge.dedup.table import write_frame_csv
+
+    header = [c for c in table.columns if c not in GROUP_COLUMNS] + GROUP_COLUMNS
+    if matches is None:
+        write_frame_csv(out, pd.DataFrame(columns=header))
+        return 0
+    found = groups_of(matches, mine.names, mine.ids, against=theirs.names if theirs else None,
+                      against_ids=theirs.ids if theirs else None, grouping=grouping)
+    offset = 0
+    for chunk in table.chunks():
+        chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])
+        part = found.iloc[offset: offset + len(chunk)]
+        chunk["group_id"] = part["group_id"].to_numpy()
+        chunk["group_name"] = part["group_name"].to_numpy()
+        write_frame_csv(out, chunk, header=offset == 0)
+        offset += len(chunk)
+    if offset == 0:
+        write_frame_csv(out, pd.DataFrame(columns=header))
+    return len(found.drop_duplicates())
