@@ -149,6 +149,14 @@ def test_strip_legal_form_keeps_a_name_that_is_only_a_legal_form():
     assert strip_legal_form("LTD") == "LTD"
 
 
+@pytest.mark.parametrize("name", ["Acme Trading & Co Ltd", "ACME TRADING LIMTED", "The Acme Trading Company LLP",
+                                  "Caf\u00e9 Acme S.A.", "LIMITED"])
+def test_strip_legal_and_refine_take_off_the_same_legal_forms(name):
+    from dataforge.dedup.normalise import name_words
+
+    assert strip_legal_form(name).split() == name_words(name)
+
+
 def test_phonetic_codes_bring_misspellings_closer():
     assert phonetic_codes("The Royal Bank") == phonetic_codes("The Ryoal Bnk")
     names = pd.Series(["The Royal Bank", "The Ryoal Bnk"])

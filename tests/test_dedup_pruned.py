@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from dataforge.dedup import match_names
-from dataforge.dedup.kernel import brute_top_n, tfidf_matrix
+from dataforge.dedup.kernel import brute_top_n
+from dataforge.dedup.vectorise import tfidf_matrix
 from dataforge.dedup.pruned import pruned_top_n
 from dataforge.synthetic import companies
 

@@ -13,7 +13,7 @@ from dataforge.dedup.evaluate import entity_codes, group_quality, largest, pair_
 from dataforge.dedup.group import center_groups, component_groups
 from dataforge.dedup.match import groups_of
 from dataforge.dedup.refine import WordVectors, soft_scores
-from dataforge.dedup.words import name_words
+from dataforge.dedup.normalise import name_words
 from dataforge.errors import UsageError
 from dataforge.synthetic.companies import companies, same_as_key, write_companies
 from dataforge.synthetic.persons import persons, write_persons

@@ -1,4 +1,4 @@
-"""TF-IDF vectors of names and the sparse top-N cosine product, in row blocks.
+"""The sparse top-N cosine product of TF-IDF vectors (dataforge.dedup.vectorise), in row blocks.
 
 The product is the seed's ``awesome_cossim_topn(tfidf, tfidf.T, 10, 0.6)``
 (sparse_dot_topn's ``sp_matmul_topn`` in 1.x), computed a block of rows at a
@@ -8,28 +8,11 @@ the whole product's result while memory stays bounded by the block.
 from __future__ import annotations
 
 import os
-from typing import Sequence
-
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.dedup.normalise import make_analyzer
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 from dataforge.progress import PRODUCT_STEP, Progress
-
-
-def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
-                 phonetic: bool = False) -> sp.csr_matrix:
-    """The seed's ``TfidfVectorizer(min_df=1, analyzer=ngram).fit_transform(names)``: computed over
-    arrays (dataforge.dedup.vectorise) unless phonetic codes join the n-grams."""
-    from dataforge.dedup.vectorise import MAX_NGRAM, seed_tfidf
-
-    if not phonetic and ngram <= MAX_NGRAM:
-        return seed_tfidf(names, ngram, strip_legal)
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal, phonetic))
-    return vectorizer.fit_transform(names).tocsr()
 
 
 def resolve_threads(threads: int) -> int:

@@ -17,9 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from dataforge.dedup.group import best_match_groups, center_groups, component_groups
-from dataforge.dedup.kernel import tfidf_matrix, top_n_pairs
+from dataforge.dedup.kernel import top_n_pairs
 from dataforge.dedup.normalise import normalise_value
 from dataforge.dedup.options import DEFAULT_GROUPING, GROUPINGS, PAIR_COLUMNS, MatchOptions
+from dataforge.dedup.vectorise import tfidf_matrix
 from dataforge.errors import UsageError
 from dataforge.progress import Progress
 

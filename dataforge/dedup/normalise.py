@@ -1,10 +1,18 @@
-"""From a company name to the features that are matched.
+"""From a company name to what is matched: the one place names are normalised.
 
-:func:`seed_ngrams` is the seed notebook's ``ngram`` function, generalised to
-any n: the default features, so scores equal the seed's.  The options add to
-or change what it sees: legal forms stripped first (cleanco), Double
-Metaphone codes of each word as extra features (the ``metaphone`` package the
-seed itself shows).
+* The seed's cleaning (:func:`seed_clean`, :func:`seed_clean_text`, whose
+  regular expressions the array vectoriser shares) and :func:`seed_ngrams`,
+  the seed notebook's ``ngram`` function generalised to any n: the default
+  features, so scores equal the seed's.
+* Accents (:func:`fold_accents`), and plain upper-case words
+  (:func:`plain_words`).
+* Legal forms, by cleanco's list read once (:func:`legal_forms`):
+  :func:`name_words` takes them off the end of a name for ``--refine``, and
+  :func:`strip_legal_form` is the same removal for ``--strip-legal``.
+* Double Metaphone codes of each word (the ``metaphone`` package the seed
+  itself shows) for ``--phonetic``, and :func:`normalise_value` for ``--also``.
+
+Pure Python (no numpy), so the synthetic generator stays light.
 """
 from __future__ import annotations
 
@@ -13,23 +21,34 @@ import unicodedata
 from functools import lru_cache
 from typing import Callable
 
-_NOT_KEPT = re.compile(r"[^a-zA-Z0-9\-\,&\s!]")
-_DASH_COMMA = re.compile(r"[\-\,]")
-_SPACES = re.compile(r"\s+")
+from rapidfuzz.distance import OSA
+
+SEED_KEPT = r"a-zA-Z0-9\-\,&\s!"  # what the seed's cleaning keeps (a character class body)
+_NOT_KEPT = re.compile(f"[^{SEED_KEPT}]")
+DASH_COMMA = re.compile(r"[\-\,]")
+SPACES = re.compile(r"\s+")
+_JOINED = re.compile(r"['\u2019.]")  # O'NEILL -> ONEILL, L.T.D. -> LTD
+_SEPARATORS = re.compile(r"[^0-9A-Z&]+")
+_PUNCT_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+# a legal form this long misspelt by one edit ("LIMTED", "LMIITED") is still the legal form
+TYPO_FORM_MIN = 6
 # a phonetic code is marked so it can never equal a character n-gram
 PHONETIC_MARK = "#"
+
+
+def seed_clean_text(text: str, not_kept: "re.Pattern" = _NOT_KEPT) -> str:
+    """The seed's cleaning steps: drop what *not_kept* matches, -/, to space, runs of
+    spaces to one, & to 'and', title case (the vectoriser runs them on many names at once)."""
+    text = not_kept.sub("", text)
+    text = DASH_COMMA.sub(" ", text)
+    text = SPACES.sub(" ", text)
+    return text.replace("&", "and").title()
 
 
 def seed_clean(name: str) -> str:
     """The seed's cleaning: keep [a-zA-Z0-9-,&!] and spaces, -/, to space,
     & to 'and', title case, one space at each end."""
-    s = _NOT_KEPT.sub("", name)
-    s = _DASH_COMMA.sub(" ", s)
-    s = _SPACES.sub(" ", s)
-    s = s.replace("&", "and")
-    s = s.title()
-    s = s.strip()
-    return " " + s + " "
+    return " " + seed_clean_text(name).strip() + " "
 
 
 def seed_ngrams(name: str, n: int = 3) -> list[str]:
@@ -38,24 +57,70 @@ def seed_ngrams(name: str, n: int = 3) -> list[str]:
     return [s[i:i + n] for i in range(len(s) - n + 1)]
 
 
+def fold_accents(text: str) -> str:
+    """*text* with its accents taken off (\u00e9 -> e, \u00fc -> u), the letters kept."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=1)
-def _legal_terms():
+def legal_forms() -> tuple[dict[int, frozenset], tuple[str, ...]]:
+    """cleanco's legal forms as {words: set of word tuples}, and the long one-word forms."""
     from cleanco import prepare_default_terms
 
-    return prepare_default_terms()
+    by_size: dict[int, set] = {}
+    for size, parts in prepare_default_terms():
+        by_size.setdefault(size, set()).add(tuple(p.upper() for p in parts))
+    by_size.setdefault(2, set()).add(("AND", "CO"))  # "& CO" once & is AND
+    long_forms = tuple(sorted(p[0] for p in by_size[1] if len(p[0]) >= TYPO_FORM_MIN))
+    return {size: frozenset(terms) for size, terms in sorted(by_size.items(), reverse=True)}, long_forms
+
+
+def plain_words(name: str) -> list[str]:
+    """Upper-case words without accents or punctuation; & is AND."""
+    text = _JOINED.sub("", fold_accents(name).upper()).replace("&", " AND ")
+    return _SEPARATORS.sub(" ", text).split()
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_typo_form(word: str) -> bool:
+    """A long legal form misspelt by one edit (the last words of names repeat: cached)."""
+    if len(word) < TYPO_FORM_MIN - 1:
+        return False
+    return any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in legal_forms()[1])
+
+
+def name_words(name: str) -> list[str]:
+    """*name*'s words without the legal forms at its end ("ACME TRADING & CO LTD" -> ACME TRADING).
+
+    Trailing forms are taken off one after another, a long one also when
+    misspelt by one letter ("LIMTED"); a trailing AND left behind goes too.
+    A name that is nothing but legal forms (after a leading THE) keeps its words.
+    """
+    words = plain_words(name)
+    forms = legal_forms()[0]
+    end, first = len(words), 2 if words[:1] == ["THE"] else 1
+    while end > first:
+        for size, terms in forms.items():
+            if end - size >= first and tuple(words[end - size:end]) in terms:
+                end -= size
+                break
+        else:
+            if words[end - 1] == "AND" or _is_typo_form(words[end - 1]):
+                end -= 1
+                continue
+            break
+    return words[:end]
 
 
 def strip_legal_form(name: str) -> str:
-    """*name* without its legal form (LIMITED, LTD, PLC, LLP, GMBH, S.A., ...), by cleanco.
-
-    Only trailing forms go ("THE LIMITED COMPANY LIMITED" keeps its first
-    LIMITED); a name that is nothing but a legal form is kept whole, so it
-    still has features to match on.
-    """
-    from cleanco.clean import custom_basename
-
-    base = custom_basename(name, _legal_terms(), suffix=True, prefix=False, middle=False)
-    return base if base.strip() else name
+    """*name* without the legal forms at its end, as --refine takes them off (:func:`name_words`):
+    "Acme Trading & Co Ltd" -> "ACME TRADING".  A name that is nothing but legal forms keeps
+    its first word, so it still has features to match on."""
+    words = name_words(name)
+    return " ".join(words) if words else name
 
 
 def phonetic_codes(name: str) -> list[str]:
@@ -86,12 +151,7 @@ def make_analyzer(ngram: int = 3, strip_legal: bool = False, phonetic: bool = Fa
     return analyze
 
 
-_PUNCT_SPACE = re.compile(r"[\W_]+", re.UNICODE)
-
-
 def normalise_value(value: str) -> str:
     """How --also compares a column: accents, case, punctuation and spaces ignored
     ("SW1A 1AA" = "sw1a1aa", "St. Albans" = "ST ALBANS")."""
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return _PUNCT_SPACE.sub("", text.casefold())
+    return _PUNCT_SPACE.sub("", fold_accents(value).casefold())

@@ -5,7 +5,7 @@ PLUMBING AND HEATING LTD" about 0.75: most of their 3-grams are shared, and
 the words that tell the firms apart are a small part of each name.  Here
 each candidate pair from the 3-gram step is scored again on words:
 
-- the words of each name (:func:`dataforge.dedup.words.name_words`: legal
+- the words of each name (:func:`dataforge.dedup.normalise.name_words`: legal
   forms off, by cleanco's list, also when misspelt by a letter), weighted by
   TF-IDF over the distinct names of the run, so a word in many names
   (SERVICES, PLUMBING, SMITH) weighs little and a word in few (KGF) a lot;
@@ -33,7 +33,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.dedup.words import name_words
+from dataforge.dedup.normalise import name_words
 
 # words at least this alike (rapidfuzz Indel normalized similarity) match, weighted by it:
 # one typo in a 5-letter word is 0.8, in a 4-letter word 0.75

@@ -25,12 +25,10 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.dedup.normalise import strip_legal_form
+from dataforge.dedup.normalise import SEED_KEPT, make_analyzer, seed_clean_text, strip_legal_form
 
 _SEP = "\x00"
-_NOT_KEPT = re.compile(r"[^a-zA-Z0-9\-\,&\s!\x00]")  # the seed's, and the separator
-_DASH_COMMA = re.compile(r"[\-\,]")
-_SPACES = re.compile(r"\s+")  # \s never matches NUL
+_NOT_KEPT = re.compile(f"[^{SEED_KEPT}\x00]")  # the seed's, and the separator (\s never matches NUL)
 _EDGE_SPACE = re.compile(r" ?\x00 ?")
 # 7 bits a character: n-grams up to 9 characters fit in 63 bits
 MAX_NGRAM = 9
@@ -42,11 +40,7 @@ def clean_all(names: Sequence[str]) -> tuple[bytes, np.ndarray]:
     """Every name through the seed's cleaning, as one ASCII buffer and the start of each name
     (plus the end), each cleaned name being ``" " + cleaned + " "``."""
     text = _SEP.join(name.replace(_SEP, "") for name in names)
-    text = _NOT_KEPT.sub("", text)
-    text = _DASH_COMMA.sub(" ", text)
-    text = _SPACES.sub(" ", text)
-    text = text.replace("&", "and")
-    text = text.title()
+    text = seed_clean_text(text, _NOT_KEPT)
     text = _EDGE_SPACE.sub(_SEP, text).strip(" ")  # the seed strips each name
     parts = text.encode("ascii")
     lengths = np.fromiter(map(len, parts.split(b"\x00")), np.int64, count=len(names)) if names else \
@@ -112,3 +106,15 @@ def seed_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False) 
     norms[norms == 0.0] = 1.0
     data /= norms[rows]
     return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
+                 phonetic: bool = False) -> sp.csr_matrix:
+    """The seed's ``TfidfVectorizer(min_df=1, analyzer=ngram).fit_transform(names)``: computed over
+    arrays (dataforge.dedup.vectorise) unless phonetic codes join the n-grams."""
+    if not phonetic and ngram <= MAX_NGRAM:
+        return seed_tfidf(names, ngram, strip_legal)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal, phonetic))
+    return vectorizer.fit_transform(names).tocsr()

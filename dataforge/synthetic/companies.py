@@ -140,7 +140,7 @@ def _typo(rng: random.Random, name: str) -> str:
 def same_as_key(name: str) -> str:
     """What the register compares when it refuses a name "the same as" one it holds:
     no legal form, case, punctuation or leading THE, & is AND."""
-    from dataforge.dedup.words import name_words
+    from dataforge.dedup.normalise import name_words
 
     words = name_words(name)
     return " ".join(words[1:] if words[:1] == ["THE"] and len(words) > 1 else words)
