@@ -22,6 +22,10 @@ class OutputExistsError(UsageError):
     """The output path exists and overwriting was not asked for."""
 
 
+class OutputRaceError(DataforgeError):
+    """Another run wrote the same output while this one worked: this run's result is not landed."""
+
+
 class StrictModeError(DataforgeError):
     """--strict was given and some input lines had to be skipped."""
 

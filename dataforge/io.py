@@ -14,12 +14,13 @@ import glob
 import gzip
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Iterable, Optional
 
-from dataforge.errors import InputPathError, OutputExistsError, UsageError
+from dataforge.errors import InputPathError, OutputExistsError, OutputRaceError, UsageError
 
 STDIN = "-"
 _GLOB_CHARS = set("*?[")
@@ -107,28 +108,74 @@ def resolve_inputs(paths: Iterable[str], stdin_is_terminal: bool | None = None) 
     return resolved
 
 
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"))
+
+
+def compression_of(path: str) -> Optional[str]:
+    """gzip or bz2 by the file's first bytes whatever its name, else by its name (.gz, .bz2);
+    None: not compressed."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:
+        head = b""
+    for magic, name in _MAGIC:
+        if head.startswith(magic) and (name != "bz2" or _is_bz2(path)):
+            return name
+    return "gzip" if path.endswith(".gz") else "bz2" if path.endswith(".bz2") else None
+
+
+def _is_bz2(path: str) -> bool:
+    """'BZh' starts plain text too: a bz2 stream has a block size digit and a block magic after it."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+    return len(head) == 10 and head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
+
+
 def open_input(path: str) -> IO[bytes]:
-    """Open a local input for reading bytes, decompressing .gz and .bz2."""
+    """Open a local input for reading bytes, decompressing gzip and bz2 (known by their first bytes)."""
     if path == STDIN:
         return sys.stdin.buffer
-    if path.endswith(".gz"):
+    compression = compression_of(path)
+    if compression == "gzip":
         return gzip.open(path, "rb")
-    if path.endswith(".bz2"):
+    if compression == "bz2":
         return bz2.open(path, "rb")
     return open(path, "rb")
 
 
-def check_output_free(path: str, force: bool, directory: bool = False) -> None:
-    """Refuse an existing output path unless *force* (exit 2, before any work).
+def is_special(path: str) -> bool:
+    """A device, FIFO or socket (through any symlink): written through like stdout, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
-    *directory* says the output is a directory (split); a file output that
-    names an existing directory is always refused.
+
+def check_output_free(path: str, force: bool, directory: bool = False, inputs: Iterable[str] = ()) -> None:
+    """Refuse an output path no run should write, before any work (exit 2).
+
+    An existing regular file (or a directory of outputs, for *directory*
+    outputs such as split's) is replaced only with *force*; a device or FIFO
+    (``/dev/null``) is written through and never replaced, so it needs no
+    *force*; a symlink is followed, and its target replaced atomically.  A
+    file output that names a directory, an output that is one of the
+    *inputs*, and an output whose directory cannot be created or written are
+    refused.
     """
     if path == STDIN or is_uri(path):
+        return
+    path = local_path(path)
+    if is_special(path):
         return
     target = Path(path)
     if not directory and target.is_dir():
         raise UsageError(f"output {path} is a directory: give a file name (or - for stdout)")
+    for source in inputs:
+        if source != STDIN and not is_uri(source) and os.path.exists(path) and os.path.exists(local_path(source)) \
+                and os.path.samefile(local_path(source), path):
+            raise UsageError(f"output {path} is also an input: write the result to another path")
     if target.is_dir() and not any(target.iterdir()):
         return  # an empty directory someone made for us is fair to fill
     if target.exists() or target.is_symlink():
@@ -136,6 +183,18 @@ def check_output_free(path: str, force: bool, directory: bool = False) -> None:
             raise OutputExistsError(f"output exists: {path} (use --force to replace it)")
         if target.is_dir() and not target.is_symlink() and not _looks_like_ours(target):
             raise UsageError(f"--force will not replace directory {path}: it holds files dataforge did not write")
+    _check_creatable(Path(os.path.realpath(path)) if target.is_symlink() else target)
+
+
+def _check_creatable(target: Path) -> None:
+    """The nearest existing folder above *target* is a folder this process may write in."""
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot create output {target}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot create output {target}: no permission to write in {parent}")
 
 
 def _looks_like_ours(directory: Path) -> bool:
@@ -149,51 +208,97 @@ def _temp_name(target: Path) -> Path:
     return Path(name)
 
 
+def _state(path: str) -> Optional[tuple]:
+    """What a path holds now (None: nothing), to tell whether another run wrote it meanwhile."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _land(tmp: str, path: str, before: Optional[tuple]) -> None:
+    """Put *tmp* at *path*, unless another run has written *path* since *before* was taken:
+    the final step is exclusive, so of two runs at once one fails instead of both winning."""
+    raced = OutputRaceError(f"output {path} was written by another run while this one worked: "
+                            f"it was left as the other run wrote it")
+    if before is None:
+        try:
+            os.link(tmp, path)  # fails if the path exists: nothing is replaced behind anybody's back
+        except FileExistsError:
+            raise raced from None
+        except OSError:  # a filesystem without hard links: check, then rename
+            if _state(path) is not None:
+                raise raced from None
+            os.replace(tmp, path)
+            return
+        os.unlink(tmp)
+        return
+    if _state(path) != before:
+        raise raced
+    os.replace(tmp, path)
+
+
 class AtomicFile:
     """A binary file written under a temporary name and renamed into place.
 
     Used as a context manager: on a clean exit the file is fsync'ed and
-    renamed over *path*; on any exception (KeyboardInterrupt included) the
-    temporary file is removed and *path* is left as it was.  A path ending in
-    ``.gz`` is gzip-compressed.  ``-`` writes to standard output directly.
+    renamed over *path* (exclusively: see :func:`_land`); on any exception
+    (KeyboardInterrupt included) the temporary file is removed and *path* is
+    left as it was.  A path ending in ``.gz`` or ``.bz2`` is compressed.
+    ``-`` writes to standard output, and a device or FIFO is written through
+    the same way; a symlink's target is the file replaced.  Entering creates
+    the temporary file, so entering early proves the output can be written.
     """
 
     def __init__(self, path: str):
         self.path = path
-        self._tmp: Path | None = None
-        self._raw: IO[bytes] | None = None
+        self._tmp: Optional[Path] = None
+        self._raw: Optional[IO[bytes]] = None
+        self._through = path == STDIN or is_special(path)
+        self._target = os.path.realpath(path) if not self._through and os.path.islink(path) else path
+        self._before: Optional[tuple] = None
         self.stream: IO[bytes]
 
     def __enter__(self) -> IO[bytes]:
         if self.path == STDIN:
-            self.stream = sys.stdout.buffer
-            return self.stream
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = _temp_name(target)
-        self._raw = open(self._tmp, "wb")
+            self._raw = sys.stdout.buffer
+        elif self._through:
+            self._raw = open(self.path, "wb")
+        else:
+            target = Path(self._target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._before = _state(self._target)
+            self._tmp = _temp_name(target)
+            self._raw = open(self._tmp, "wb")
+        name = os.path.basename(self._target)
         if self.path.endswith(".gz"):
-            self.stream = gzip.GzipFile(filename=target.name[:-3], fileobj=self._raw, mode="wb", compresslevel=6)
+            self.stream = gzip.GzipFile(filename=name[:-3], fileobj=self._raw, mode="wb", compresslevel=6)
+        elif self.path.endswith(".bz2"):
+            self.stream = bz2.BZ2File(self._raw, mode="wb")
         else:
             self.stream = self._raw
         return self.stream
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self.path == STDIN:
-            if exc_type is None:
-                self.stream.flush()
-            return
-        assert self._tmp is not None and self._raw is not None
+        assert self._raw is not None
         try:
             if self.stream is not self._raw:
                 self.stream.close()
+            if self.path == STDIN:
+                if exc_type is None:
+                    self._raw.flush()
+                return
+            if self._through:
+                self._raw.close()
+                return
             if exc_type is None:
                 self._raw.flush()
                 os.fsync(self._raw.fileno())
             self._raw.close()
             if exc_type is None:
                 os.chmod(self._tmp, 0o666 & ~_umask())
-                os.replace(self._tmp, self.path)
+                _land(str(self._tmp), self._target, self._before)
                 self._tmp = None
         finally:
             if self._tmp is not None:
@@ -211,14 +316,20 @@ class AtomicDirectory:
     def __init__(self, path: str):
         self.path = Path(path)
         self._tmp: Path | None = None
+        self._before: Optional[tuple] = None
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._before = _state(str(self.path))
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
         return self._tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._tmp is not None
+        if exc_type is None and _state(str(self.path)) != self._before:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise OutputRaceError(f"output {self.path} was written by another run while this one worked: "
+                                  f"it was left as the other run wrote it")
         if exc_type is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             return

@@ -69,3 +69,49 @@ def test_an_empty_input_warns_and_writes_headers(tmp_path):
     summary = match_files([str(source)], str(tmp_path / "p.csv"), groups=str(tmp_path / "g.csv"))
     assert summary.pairs == 0 and summary.warnings == [f"{source} is empty: no rows to match"]
     assert (tmp_path / "p.csv").read_text() == "left_id,left_name,right_id,right_name,similarity\n"
+
+
+def test_a_nul_byte_is_refused_with_its_line_wherever_it_is(tmp_path):
+    from dataforge.errors import InputDataError
+
+    for filler in (1, 20_000):  # in the first 64 KB, and far past it
+        source = tmp_path / f"nul{filler}.csv"
+        source.write_bytes(b"CompanyName,CompanyNumber\n" + b"Acme Ltd,1\n" * filler + b"Ac\x00me,2\n")
+        with pytest.raises(InputDataError, match=f"line {filler + 2} holds a NUL byte"):
+            match_files([str(source)], str(tmp_path / f"p{filler}.csv"))
+        assert not (tmp_path / f"p{filler}.csv").exists()
+
+
+def test_utf16_with_a_byte_order_mark_is_read_and_said(tmp_path):
+    source = tmp_path / "u16.csv"
+    source.write_bytes("CompanyName,CompanyNumber\nCaf\u00e9 Ltd,1\nCafe Ltd,2\n".encode("utf-16"))
+    summary = match_files([str(source)], str(tmp_path / "p.csv"), options=MatchOptions(threshold=0.3))
+    assert summary.rows == 2 and summary.pairs == 1
+    assert any("UTF-16" in note for note in summary.notes)
+    assert "Caf\u00e9 Ltd" in (tmp_path / "p.csv").read_text(encoding="utf-8")
+
+
+def test_a_semicolon_separated_csv_is_detected_and_said(tmp_path):
+    source = tmp_path / "semi.csv"
+    source.write_text("CompanyName;CompanyNumber\nAcme Ltd;1\nAcme Limited;2\n", encoding="utf-8")
+    summary = match_files([str(source)], str(tmp_path / "p.csv"), options=MatchOptions(threshold=0.3))
+    assert summary.pairs == 1 and summary.notes == [f"read {source} as semicolon-separated (its header line has "
+                                                    f"no comma)"]
+    assert pd.read_csv(tmp_path / "p.csv", dtype=str)["left_id"].tolist() == ["1"]
+
+
+def test_repeated_header_names_and_ids_get_one_line_each(tmp_path):
+    source = tmp_path / "dup.csv"
+    source.write_text("CompanyName,CompanyNumber,CompanyName\nAcme,1,x\nAcme,1,y\nZeta,2,z\n", encoding="utf-8")
+    summary = match_files([str(source)], str(tmp_path / "p.csv"))
+    assert len(summary.notes) == 1 and "more than one column named 'CompanyName'" in summary.notes[0]
+    assert len(summary.warnings) == 1 and "1 rows of" in summary.warnings[0] and "'1'" in summary.warnings[0]
+
+
+def test_gzip_is_known_by_its_bytes_whatever_the_name(tmp_path):
+    import gzip
+
+    source = tmp_path / "names.csv"  # gzip inside, no .gz in the name
+    source.write_bytes(gzip.compress(b"CompanyName\nAcme Ltd\nAcme Limited\n"))
+    summary = match_files([str(source)], str(tmp_path / "p.csv"), options=MatchOptions(threshold=0.3))
+    assert summary.rows == 2 and summary.pairs == 1

@@ -95,6 +95,8 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
                               grouping=grouping, against=against, against_columns=against_columns,
                               also=also_columns, encoding=encoding, options=options, engine=engine,
                               spark_master=spark_master, spark_quiet=not verbose, force=force, progress=progress)
+    for note in summary.notes:
+        reporter.say(f"Note: {note}")
     for warning in summary.warnings:
         reporter.warn(warning)
     reporter.summary(summary.as_dict())

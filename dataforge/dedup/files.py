@@ -39,7 +39,8 @@ class MatchSummary:
     master_distinct_names: Optional[int] = None
     groups: Optional[int] = None
     grouping: Optional[str] = None  # center | components | best_master
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # what may be wrong with the input (a line each)
+    notes: list = field(default_factory=list)  # what was decided about it (delimiter, encoding)
 
     def as_dict(self) -> dict:
         """The ``--json`` summary: the counts, then what only some runs have, then time and outputs."""
@@ -98,13 +99,17 @@ class _Side:
     """One side of a match read from its table: names, ids and --also columns."""
 
     def __init__(self, table, columns: Sequence[str], id_column: Optional[str], also: Sequence[str],
-                 id_required: bool = True):
+                 warnings: list, id_required: bool = True):
         name_cols = [table.column(c, "name column") for c in columns]
         id_col = table.id_column(id_column, DEFAULT_ID_COLUMN, required=id_required)
         also_cols = [table.column(c, "--also column") for c in also]
         frame = table.read(name_cols + ([id_col] if id_col else []) + also_cols)
         self.names = joined_names(frame, name_cols)
         self.ids = frame[id_col] if id_col else frame.index.to_series() + 1
+        repeated = self.ids[self.ids.duplicated(keep="first")]
+        if id_col and len(repeated):
+            warnings.append(f"{len(repeated):,} rows of {table.shown[0]} repeat an id already used "
+                            f"(e.g. {repeated.iloc[0]!r} in {id_col.strip()}): pairs name records by id")
         self.also = frame[also_cols].set_axis(list(also), axis=1) if also else None
 
 
@@ -145,7 +150,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
     for path in outputs:
         if not is_uri(path):
-            check_output_free(local_path(path), force)
+            check_output_free(local_path(path), force, inputs=list(inputs) + master_inputs)
     warnings: list = []
     with contextlib.ExitStack() as stack:
         spark = None
@@ -155,6 +160,13 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
             spark = stack.enter_context(spark_engine(spark_master, quiet=spark_quiet))
             for path in filter(is_uri, outputs):
                 spark.check_output_free(path, force)
+        # the outputs are claimed (their temporary files made) before any input is read, so an
+        # output that cannot be written fails at once; both land together or not at all, the
+        # groups first and stdout (which cannot be taken back) last
+        writing = stack.enter_context(contextlib.ExitStack())
+        groups_out = writing.enter_context(csv_output(groups, spark)) if groups is not None else None
+        pairs_out = writing.enter_context(csv_output(output, spark))
+        if spark is not None:
             inputs = spark.fetch(inputs, stack)
             master_inputs = spark.fetch(master_inputs, stack)
         table = Table(inputs, encoding, stack)
@@ -163,13 +175,14 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         if table.empty:
             warnings.append(f"{table.shown[0]} is empty: no rows to match")
         else:
-            mine = _Side(table, columns, id_column, also)
+            mine = _Side(table, columns, id_column, also, warnings)
         theirs = None
         if master is not None:
             if master.empty:
                 raise UsageError(f"master list {master.shown[0]} is empty")
-            theirs = _Side(master, against_columns or columns, id_column, also, id_required=False)
+            theirs = _Side(master, against_columns or columns, id_column, also, warnings, id_required=False)
 
+        notes = table.notes + (master.notes if master is not None else [])
         counts = dict(rows=0, distinct_names=0, skipped_empty_names=0, pairs=0)
         matches = None
         if mine is not None:
@@ -182,16 +195,11 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                           pairs=len(matches.pairs))
             if theirs is not None:
                 counts.update(master_rows=matches.master_rows, master_distinct_names=matches.master_names)
-        # both outputs land together or not at all: groups re-reads the input and can
-        # still fail, so it is written first and stdout (which cannot be taken back) last
-        with contextlib.ExitStack() as writing:
-            if groups is not None:
-                out = writing.enter_context(csv_output(groups, spark))
-                counts["groups"] = _write_groups(out, table, matches, mine, theirs, grouping)
-                counts["grouping"] = "best_master" if theirs is not None else grouping
-            out = writing.enter_context(csv_output(output, spark))
-            _write_pairs(out, matches)
-    return MatchSummary(refine=options.refine, threshold=options.threshold, outputs=outputs, warnings=warnings,
+        if groups_out is not None:
+            counts["groups"] = _write_groups(groups_out, table, matches, mine, theirs, grouping)
+            counts["grouping"] = "best_master" if theirs is not None else grouping
+        _write_pairs(pairs_out, matches)
+    return MatchSummary(refine=options.refine, threshold=options.threshold, outputs=outputs, warnings=warnings, notes=notes,
                         seconds=round(time.monotonic() - started, 3), **counts)
 
 
@@ -217,14 +225,14 @@ def _write_groups(out: IO[str], table, matches, mine: Optional[_Side], theirs: O
         return 0
     found = groups_of(matches, mine.names, mine.ids, against=theirs.names if theirs else None,
                       against_ids=theirs.ids if theirs else None, grouping=grouping)
-    offset = 0
+    offset, headed = 0, False
     for chunk in table.chunks():
         chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])
         part = found.iloc[offset: offset + len(chunk)]
         chunk["group_id"] = part["group_id"].to_numpy()
         chunk["group_name"] = part["group_name"].to_numpy()
-        write_frame_csv(out, chunk, header=offset == 0)
-        offset += len(chunk)
-    if offset == 0:
+        write_frame_csv(out, chunk, header=not headed)
+        offset, headed = offset + len(chunk), True
+    if not headed:
         write_frame_csv(out, pd.DataFrame(columns=header))
     return len(found.drop_duplicates())

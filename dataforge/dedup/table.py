@@ -9,6 +9,7 @@ whole rows through again in chunks.
 from __future__ import annotations
 
 import codecs
+import csv
 import contextlib
 import gzip
 import os
@@ -23,7 +24,7 @@ from typing import Iterator, Optional, Sequence
 import pandas as pd
 
 from dataforge.errors import InputDataError, UsageError
-from dataforge.io import STDIN, open_input, resolve_inputs
+from dataforge.io import STDIN, compression_of, open_input, resolve_inputs
 
 CHUNK_ROWS = 200_000
 
@@ -46,10 +47,13 @@ class Table:
 
     def __init__(self, inputs: Sequence[str], encoding: str = "utf-8", stack: Optional[contextlib.ExitStack] = None):
         self.encoding = encoding
-        self._codec = _python_encoding(encoding)
+        self._default_codec = _python_encoding(encoding)
         paths = resolve_inputs(inputs, stdin_is_terminal=sys.stdin is None or sys.stdin.isatty())
         self.paths = [self._spool_stdin(stack) if p == STDIN else p for p in paths]
         self.shown = ["standard input" if p == STDIN else p for p in paths]
+        self.notes: list[str] = []  # what was decided about the files (delimiter, byte-order mark), for the user
+        self._codecs = {path: self._codec_for(path, shown) for path, shown in zip(self.paths, self.shown)}
+        self._separators: dict[str, str] = {}
         self.headers = [self._header(path, shown) for path, shown in zip(self.paths, self.shown)]
         non_empty = [h for h in self.headers if h is not None]
         self.columns: list[str] = non_empty[0] if non_empty else []
@@ -72,6 +76,22 @@ class Table:
             shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
         return name
 
+    def _codec_for(self, path: str, shown: str) -> str:
+        """The file's codec: the one asked for, unless the file starts with a UTF-16 or UTF-32
+        byte-order mark, which says what it is."""
+        try:
+            with open_input(path) as f:
+                head = f.read(4)
+        except (OSError, EOFError, zlib.error) as e:
+            raise InputDataError(f"cannot read {shown}: {e}") from None
+        for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                           (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(bom):
+                if codec != self._default_codec:
+                    self.notes.append(f"read {shown} as {codec.upper()} (it starts with that byte-order mark)")
+                return codec
+        return self._default_codec
+
     def _header(self, path: str, shown: str) -> Optional[list[str]]:
         """The file's column names, or None for an empty file; refuses what is not CSV."""
         try:
@@ -79,16 +99,59 @@ class Table:
                 head = f.read(1 << 16)
         except (OSError, EOFError, zlib.error) as e:
             raise InputDataError(f"cannot read {shown}: {e}") from None
-        # judged on the text: in UTF-16 every other byte of plain text is a NUL
-        text = head.decode(self._codec, errors="ignore")
+        text = head.decode(self._codecs[path], errors="ignore")
         if not text.strip():
             return None
-        if "\x00" in text:
-            raise InputDataError(f"{shown} is not a CSV file: it holds binary data")
         if text.lstrip().startswith(("{", "[")):
             raise InputDataError(f"{shown} is not a CSV file: it looks like JSON")
+        try:
+            self._check_no_nul(path, shown)
+        except (OSError, EOFError, zlib.error) as e:
+            raise InputDataError(f"cannot read {shown}: {e}") from None
+        self._separators[path] = self._separator(path, shown, text)
         frame = self._read(path, shown, nrows=0)
-        return [str(c) for c in frame.columns]
+        header = [str(c) for c in frame.columns]
+        # pandas renames a repeated column (A, A.1): the header line itself says what was written
+        written = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=self._separators[path]), [])
+        stripped = [c.strip() for c in written]
+        repeated = sorted({c for c in stripped if stripped.count(c) > 1})
+        if repeated:
+            self.notes.append(f"{shown} has more than one column named {', '.join(map(repr, repeated))}: "
+                              f"the first of each is used")
+        return header
+
+    def _separator(self, path: str, shown: str, text: str) -> str:
+        """The field separator: by the name (.tsv, .tab: tab), else a comma unless the header line
+        splits only on a semicolon, tab or bar (said in a note)."""
+        default = separator_for(path)
+        first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+        if default != "," or "," in first:
+            return default
+        for candidate, name in ((";", "semicolon"), ("\t", "tab"), ("|", "bar")):
+            if candidate in first:
+                self.notes.append(f"read {shown} as {name}-separated (its header line has no comma)")
+                return candidate
+        return default
+
+    def _check_no_nul(self, path: str, shown: str) -> None:
+        """A NUL byte is refused wherever it is, with its line: CSV readers cut text at it."""
+        codec = self._codecs[path]
+        decoder = codecs.getincrementaldecoder(codec)(errors="ignore") if codec.startswith("utf-") and \
+            codec[4:6] in ("16", "32") else None
+        line = 1
+        with open_input(path) as f:
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    return
+                text = decoder.decode(block) if decoder else block
+                nul = "\x00" if decoder else b"\x00"
+                at = text.find(nul)
+                if at >= 0:
+                    line += text.count("\n" if decoder else b"\n", 0, at)
+                    raise InputDataError(f"{shown}: line {line} holds a NUL byte, which no CSV name can hold "
+                                         f"(a binary file? remove them with tr -d '\\000')")
+                line += text.count("\n" if decoder else b"\n")
 
     def column(self, wanted: str, what: str = "column") -> str:
         """The header name that is *wanted* once surrounding spaces are stripped."""
@@ -139,8 +202,9 @@ class Table:
                         yield chunk.set_axis(self.columns, axis=1)  # the first file's header names
 
     def _csv_options(self, path: str) -> dict:
-        return dict(sep=separator_for(path), dtype=str, keep_default_na=False, na_filter=False, index_col=False,
-                    encoding=self._codec, compression="infer", engine="c")
+        return dict(sep=self._separators.get(path) or separator_for(path), dtype=str, keep_default_na=False,
+                    na_filter=False, index_col=False, encoding=self._codecs[path],
+                    compression=compression_of(path), engine="c")
 
     def _read(self, path: str, shown: str, **options) -> pd.DataFrame:
         with self._reading(path, shown):
@@ -169,7 +233,7 @@ class Table:
             raise InputDataError(f"cannot read {shown}: {e}") from None
 
     def _bad_line(self, path: str) -> tuple[int, str]:
-        decoder = codecs.getincrementaldecoder(self._codec)()
+        decoder = codecs.getincrementaldecoder(self._codecs[path])()
         with open_input(path) as f:
             for number, line in enumerate(f, 1):
                 try:
