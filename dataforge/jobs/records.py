@@ -6,6 +6,7 @@ so one malformed line cannot kill a job (the seed's JSONValueProtocol does).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ NOT_OBJECT = "not_object"
 SKIP_REASONS = (BLANK, INVALID_UTF8, INVALID_JSON, NOT_OBJECT)
 
 MISSING = object()
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_record(line: bytes) -> tuple[dict | None, str | None]:
@@ -32,13 +34,63 @@ def parse_record(line: bytes) -> tuple[dict | None, str | None]:
         if not line.strip():
             return None, BLANK
         try:
-            line.decode("utf-8")
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
             return None, INVALID_UTF8
-        return None, INVALID_JSON
+        value = _parse_beyond_orjson(text)
+        if value is MISSING:
+            return None, INVALID_JSON
     if not isinstance(value, dict):
         return None, NOT_OBJECT
     return value, None
+
+
+# orjson refuses some JSON that RFC 8259 accepts: numbers beyond a double (1e400), escaped lone
+# surrogates ("\\ud800") and nesting deeper than 1024; the standard library reads them all
+DEEP_STACK = 256 << 20  # bytes of stack for a parse nested beyond Python's recursion limit
+
+
+def _parse_beyond_orjson(text: str) -> Any:
+    """The value of a line orjson refused, by the json module (MISSING if it is not JSON)."""
+    import json
+
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except ValueError:
+        return MISSING
+    except RecursionError:
+        return _parse_deep(text)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # the json module's NaN and Infinity extensions
+
+
+def _parse_deep(text: str) -> Any:
+    """json.loads in a thread with a deep stack and recursion limit, for very deep nesting."""
+    import json
+    import sys
+    import threading
+
+    result: list = [MISSING]
+
+    def parse() -> None:
+        try:
+            result[0] = json.loads(text, parse_constant=_not_json)
+        except (ValueError, RecursionError):
+            pass
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    try:
+        sys.setrecursionlimit(max(old_limit, text.count("[") + text.count("{") + 1000))
+        threading.stack_size(DEEP_STACK)
+        worker = threading.Thread(target=parse)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    return result[0]
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -86,3 +138,16 @@ def as_number(value: Any) -> float | None:
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def exact_number(value: Any) -> int | float | None:
+    """:func:`as_number`, except that an integer (a JSON one, or a string of digits) stays an
+    exact int: 9007199254740993 is not 9007199254740992 (Python compares int and float exactly)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        try:
+            return int(value.strip())
+        except ValueError:  # beyond Python's digit limit for int(str)
+            pass
+    return as_number(value)

@@ -16,10 +16,10 @@ from typing import Any, Callable
 
 import orjson
 
-from dataforge.jobs.records import MISSING, as_number, get_path, split_path
+from dataforge.jobs.records import MISSING, exact_number, get_path, split_path
 
 _EXPR = re.compile(r"^\s*(?P<path>[^=!~<>?\s][^=!~<>?]*?)\s*(?P<op>!=|>=|<=|=|~|>|<|\?)(?P<operand>.*)$", re.S)
-_NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
 }
 
@@ -32,7 +32,7 @@ class Condition:
     path: tuple[str, ...]
     op: str
     operand: str
-    number: float | None = None
+    number: int | float | None = None  # exact: an integer operand stays an int
     regex: re.Pattern | None = None
 
     def matches(self, record: dict) -> bool:
@@ -47,7 +47,7 @@ class Condition:
             return text is not None and self.regex.search(text) is not None
         if op == "?":
             return _present(value)
-        number = as_number(value)
+        number = exact_number(value)
         return number is not None and _NUMERIC_OPS[op](number, self.number)
 
 
@@ -70,13 +70,13 @@ def parse_condition(text: str) -> Condition:
         except (re.error, OverflowError, RecursionError, ValueError) as e:
             raise ValueError(f"bad regular expression in --where {text!r}: {e}") from None
         return Condition(text, path, op, operand, regex=regex)
-    number = as_number(operand)
+    number = exact_number(operand)
     if op in _NUMERIC_OPS and number is None:
         raise ValueError(f"--where {text!r}: {op} needs a number, not {operand!r}")
     return Condition(text, path, op, operand, number=number)
 
 
-def _equals(value: Any, operand: str, number: float | None) -> bool:
+def _equals(value: Any, operand: str, number: int | float | None) -> bool:
     if isinstance(value, str):
         return value == operand
     if isinstance(value, bool):
@@ -84,7 +84,7 @@ def _equals(value: Any, operand: str, number: float | None) -> bool:
     if value is None:
         return operand == "null"
     if isinstance(value, (int, float)):
-        return number is not None and as_number(value) == number
+        return number is not None and exact_number(value) == number
     return False  # missing, or an object/array
 
 
