@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +44,55 @@ def run_seed(script: str, inputs: list[Path], *args: str) -> list:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The installed console script, as a user runs it."""
-    return subprocess.run([DATAFORGE, *map(str, args)], capture_output=True, input=input, cwd=cwd,
-                          stdin=None if input is not None else subprocess.DEVNULL)
+def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``dataforge ARGS`` in this process, as the console script runs it (click's CliRunner):
+    in *cwd*, with *input* on stdin (else an empty one) and DATAFORGE_DEBUG unset; when *cwd*
+    holds a scratch folder (SCRATCH), temporary files go there (TMPDIR).  Only what a real
+    process shows (the console script, signals, SIGPIPE, a terminal) needs :func:`console`."""
+    from click.testing import CliRunner
+
+    from dataforge.cli import cli
+
+    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    scratch = cwd / SCRATCH
+    old_cwd, old_tempdir = os.getcwd(), tempfile.tempdir
+    temp = {"TMPDIR": str(scratch)} if scratch.is_dir() else {}
+    os.chdir(cwd)
+    if temp:
+        tempfile.tempdir = str(scratch)  # tempfile caches TMPDIR: set what it would read
+    try:
+        result = CliRunner().invoke(cli, [str(a) for a in args], input=input, prog_name="dataforge",
+                                    env={**temp, "DATAFORGE_DEBUG": None, **(env or {})})
+    finally:
+        os.chdir(old_cwd)
+        tempfile.tempdir = old_tempdir
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a bug in dataforge: the command let an exception out
+    return subprocess.CompletedProcess(["dataforge", *map(str, args)], result.exit_code, result.stdout_bytes,
+                                       result.stderr_bytes)
+
+
+def console(*args: str, cwd: Path, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """The installed console script in a real process of its own group (killed whole on a
+    timeout), stdin /dev/null unless *input*, TMPDIR in the run's scratch folder."""
+    import signal
+
+    scratch = Path(cwd) / SCRATCH
+    scratch.mkdir(exist_ok=True)
+    full_env = {k: v for k, v in os.environ.items() if k != "DATAFORGE_DEBUG"}
+    full_env.update(TMPDIR=str(scratch), **(env or {}))
+    proc = subprocess.Popen([DATAFORGE, *map(str, args)], cwd=cwd, env=full_env, start_new_session=True,
+                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess([DATAFORGE, *map(str, args)], proc.returncode, out, err)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """``dataforge dedup match`` through the installed console script, as a user meets it.
 
-Every test runs the real console script in a subprocess (``run_cli`` from
-conftest), on real files in pytest's ``tmp_path``, and checks the exit code
+Every test runs the command in-process as the console script does (``run_cli``
+from conftest, click's CliRunner), on real files in pytest's ``tmp_path``; a
+real process (``interrupt_cli``) only for Ctrl-C.  Each checks the exit code
 together with what was printed (one ``Error:`` line and no traceback for a
 failure), what was written (or that nothing was, temporary files included),
 and the ``--json`` summary.  No mocks.
