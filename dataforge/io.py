@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Optional
 
+from dataforge import signals
 from dataforge.errors import InputPathError, OutputExistsError, OutputRaceError, UsageError
 
 STDIN = "-"
@@ -297,6 +298,7 @@ class AtomicFile:
                 os.fsync(self._raw.fileno())
             self._raw.close()
             if exc_type is None:
+                signals.raise_if_stopped()  # a stop signal someone swallowed: nothing lands
                 os.chmod(self._tmp, 0o666 & ~_umask())
                 _land(str(self._tmp), self._target, self._before)
                 self._tmp = None
@@ -326,6 +328,12 @@ class AtomicDirectory:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._tmp is not None
+        if exc_type is None:
+            try:
+                signals.raise_if_stopped()
+            except KeyboardInterrupt:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                raise
         if exc_type is None and _state(str(self.path)) != self._before:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise OutputRaceError(f"output {self.path} was written by another run while this one worked: "

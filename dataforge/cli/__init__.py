@@ -1,8 +1,6 @@
 """The ``dataforge`` command: ``dataforge jobs ...`` (and later ``dataforge dedup ...``)."""
 from __future__ import annotations
 
-import signal
-
 import click
 
 from dataforge import __version__
@@ -34,8 +32,9 @@ cli.add_command(dedup)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    if hasattr(signal, "SIGPIPE"):
-        # `dataforge ... -o - | head` ends quietly, as other Unix tools do
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    """Run the command line (dataforge.__main__ installs the signal handling first).
+
+    SIGPIPE stays ignored, as Python sets it, so a closed pipe (``-o - | head``)
+    is a BrokenPipeError that unwinds like any failure, removing temporary
+    files, and then ends quietly (DataforgeCommand)."""
     cli(prog_name="dataforge")

@@ -10,6 +10,7 @@ from typing import Callable, Iterator, Optional
 import click
 import orjson
 
+from dataforge import signals
 from dataforge.errors import DataforgeError
 
 
@@ -17,19 +18,29 @@ class DataforgeCommand(click.Command):
     """A click command that turns library errors into one line and an exit code.
 
     DataforgeError subclasses carry their exit code (1 runtime, 2 usage);
-    Ctrl-C exits 130; anything unexpected prints one line and exits 1.
+    a stop signal exits 128 + its number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP),
+    also when some library swallowed it; a closed stdout (``| head``) exits
+    141 quietly; anything unexpected prints one line and exits 1.
     ``--debug`` (or DATAFORGE_DEBUG=1) shows the traceback instead.
     """
 
     def invoke(self, ctx: click.Context):
         debug = bool(ctx.params.get("debug")) or os.environ.get("DATAFORGE_DEBUG", "") not in ("", "0")
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            signals.raise_if_stopped()
+            return result
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            ctx.exit(signals.exit_code(e))
+        except BrokenPipeError:
+            # the reader went away: nothing to say; stdout points at /dev/null so that
+            # Python's final flush does not complain either
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(128 + 13)
         except DataforgeError as e:
             if debug:
                 raise

@@ -1,0 +1,68 @@
+"""Signals a run is stopped with, handled one way: Ctrl-C, SIGTERM and SIGHUP all unwind.
+
+:func:`install` (called where a process starts: the console script) makes
+SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted`, a KeyboardInterrupt,
+so every ``with`` block and ``except KeyboardInterrupt`` on the way out runs:
+temporary files are removed, task processes stopped, and nothing lands.  The
+signal is also remembered, so a run whose interrupt was swallowed on the way
+(a library that catches KeyboardInterrupt) still never lands an output
+(:func:`raise_if_stopped`, called before an output is renamed into place) and
+exits 128 + the signal's number.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Optional
+
+_stopped: Optional[int] = None
+_owner = os.getpid()  # the process that installed the handler
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal: exit 128 + its number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _handler(signum, frame) -> None:
+    global _stopped
+    if os.getpid() != _owner:  # a forked worker (mrjob's pool) inherited this: die as by default
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    first = _stopped is None
+    _stopped = signum
+    if first:  # a second signal while unwinding must not interrupt the clean-up itself
+        raise Interrupted(signum)
+
+
+def install() -> None:
+    """Make the stop signals unwind the run (main thread only, as Python's signals are)."""
+    global _owner
+    _owner = os.getpid()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _handler)
+
+
+def stopped() -> Optional[int]:
+    """The signal that stopped this run, if one did."""
+    return _stopped
+
+
+def raise_if_stopped() -> None:
+    """Raise Interrupted if a stop signal arrived, even one some library swallowed."""
+    if _stopped is not None:
+        raise Interrupted(_stopped)
+
+
+def exit_code(error: BaseException) -> int:
+    """128 + the signal for an Interrupted, 130 for a plain KeyboardInterrupt."""
+    return error.exit_code if isinstance(error, Interrupted) else 128 + signal.SIGINT
