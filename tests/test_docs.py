@@ -40,8 +40,11 @@ def test_readme_starts_with_the_two_commands_and_lists_exit_codes():
     first_block = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
     assert commands == ["make demo", "make test"]
-    for code in ("| 0 |", "| 1 |", "| 2 |", "| 130 |"):
+    safety = (ROOT / "docs" / "safety.md").read_text()
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 130 |", "| 143 |", "| 129 |", "| 141 |"):
         assert code in README and code in JOBS_DOC
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 129, 130, 143 |", "| 141 |"):
+        assert code in safety
 
 
 def test_top_level_help_and_version():

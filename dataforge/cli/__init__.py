@@ -17,7 +17,7 @@ def cli() -> None:
     \b
     Exit codes: 0 done, 1 runtime failure (one line on stderr; --debug shows the
     traceback), 2 usage error (bad option, missing input, output exists),
-    130 interrupted (Ctrl-C).
+    130/143/129 stopped by Ctrl-C/SIGTERM/SIGHUP, 141 stdout closed (docs/safety.md).
 
     \b
     Example:
