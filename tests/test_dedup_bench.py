@@ -172,13 +172,13 @@ def assert_usage_error(result: Result, *needles: str) -> None:
 
 @pytest.mark.parametrize("args, needles", [
     (["--sizes", "a,b"], ["--sizes", "whole numbers"]),
-    (["--threads=-1"], ["threads", "at least 0"]),
+    (["--threads=-1"], ["--threads", "x>=0"]),
     (["--sizes", "1000,1"], ["--sizes", "at least 2"]),
     (["--sizes", ""], ["--sizes"]),
-    (["--queries", "0"], ["queries", "at least 1"]),
-    (["--cutoff", "101"], ["cutoff", "0 to 100"]),
+    (["--queries", "0"], ["--queries", "x>=1"]),
+    (["--cutoff", "101"], ["--cutoff", "0<=x<=100"]),
     (["--cutoff", "nan"], ["cutoff"]),
-    (["--threshold", "1.5"], ["threshold", "below 1"]),
+    (["--threshold", "1.5"], ["--threshold", "0<=x<1"]),
     (["--plot", "bench.jpg"], ["--plot", ".png"]),
 ], ids=["sizes-not-numbers", "threads-negative", "sizes-1", "sizes-empty", "queries-0", "cutoff-101", "cutoff-nan",
         "threshold-1.5", "plot-jpg"])

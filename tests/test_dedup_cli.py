@@ -115,11 +115,11 @@ def baseline(companies_csv, tmp_path_factory) -> bytes:
 
 
 @pytest.mark.parametrize("args, needles", [
-    (["--threshold", "1"], ["threshold", "below 1"]),
+    (["--threshold", "1"], ["--threshold", "0<=x<1"]),
     (["--threshold=-0.1"], ["threshold"]),
     (["--threshold", "nan"], ["threshold"]),
-    (["--top=-1"], ["top", "at least 0"]),
-    (["--ngram", "0"], ["ngram", "at least 1"]),
+    (["--top=-1"], ["--top", "x>=0"]),
+    (["--ngram", "0"], ["--ngram", "x>=1"]),
     (["--encoding", "no-such-codec"], ["no-such-codec", "encoding"]),
     (["--json", "-o", "-"], ["--json", "-o"]),
     (["-o", "out.csv", "--groups", "out.csv"], ["--groups", "-o"]),

@@ -4,12 +4,13 @@ from __future__ import annotations
 import click
 
 from dataforge import __version__
+from dataforge.cli.common import DataforgeGroup
 from dataforge.cli.dedup import dedup
 from dataforge.cli import dedup_bench  # noqa: F401,E402  registers `dedup bench` on the dedup group
 from dataforge.cli.jobs import jobs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DataforgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dataforge")
 def cli() -> None:
     """dataforge: MapReduce filtering jobs over JSON lines, and fuzzy de-duplication.

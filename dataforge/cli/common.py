@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 from typing import Callable, Iterator, Optional
@@ -12,6 +13,32 @@ import orjson
 
 from dataforge import signals
 from dataforge.errors import DataforgeError
+
+
+class DataforgeGroup(click.Group):
+    """The root command group: every usage error, click's own included, is one line and exit 2.
+
+    Click prints a usage error as a Usage: block and a hint; dataforge's
+    convention, whichever half raises it, is ``Error: <message>`` alone (the
+    message names the flag: ``Invalid value for '--threads': ...``).
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) else 0
+        except click.UsageError as e:
+            click.echo(f"Error: {e.format_message()}", err=True)
+            code = e.exit_code
+        except click.ClickException as e:
+            e.show()
+            code = e.exit_code
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code)
 
 
 class DataforgeCommand(click.Command):
@@ -52,6 +79,16 @@ class DataforgeCommand(click.Command):
             message = str(e).strip().splitlines()[0] if str(e).strip() else ""
             click.echo(f"Error: {type(e).__name__}: {message} (run with --debug for the traceback)", err=True)
             ctx.exit(1)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also refuses nan and infinities (which compare false to every bound)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def reporting_options(func: Callable) -> Callable:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
+from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
 from dataforge.cluster import DEFAULT_SPARK_MASTER
 from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, DEFAULT_NGRAM,
                                      DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
@@ -39,13 +39,13 @@ def dedup() -> None:
 @click.option("--refine", is_flag=True,
               help="Rescore the candidates on their distinctive words (common words and legal forms count for "
                    "little); recommended for de-duplication.")
-@click.option("--threshold", type=float,
+@click.option("--threshold", type=FiniteFloatRange(0, 1, max_open=True),
               help=f"Keep pairs scoring above this (0 to below 1). [default: {DEFAULT_THRESHOLD}; "
                    f"with --refine {DEFAULT_REFINE_THRESHOLD}]")
-@click.option("--top", type=int, default=DEFAULT_TOP, show_default=True,
+@click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
               help="Best matches kept per distinct name, itself included; 0 = every pair above the threshold.")
-@click.option("--ngram", type=int, default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
-@click.option("--threads", type=int, default=0, show_default=True, help="Threads for the product; 0 = every core.")
+@click.option("--ngram", type=click.IntRange(min=1), default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="Threads for the product; 0 = every core.")
 @click.option("--kernel", type=click.Choice(KERNELS), default="auto", show_default=True,
               help="How the product is computed: pruned skips pairs that cannot reach the threshold, brute is "
                    "the seed's; same pairs and scores (pruned keeps all names tied for a last place). auto = pruned "

@@ -8,7 +8,7 @@ import time
 
 import click
 
-from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
+from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
 from dataforge.cli.dedup import dedup
 from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_ID_COLUMN, BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, DEFAULT_THRESHOLD,
                                      MatchOptions)
@@ -35,14 +35,14 @@ def parse_sizes(value: str) -> tuple:
                    "else the row number from 1).")
 @click.option("--sizes", default=",".join(map(str, BENCH_SIZES)), show_default=True, metavar="N,N,...",
               help="Names in each sample; a size above the file's is capped with a note.")
-@click.option("--queries", type=int, default=BENCH_QUERIES, show_default=True,
+@click.option("--queries", type=click.IntRange(min=1), default=BENCH_QUERIES, show_default=True,
               help="Pairwise queries timed per size; the time a query x names estimates all-vs-all.")
 @click.option("--seed", type=int, default=BENCH_SEED, show_default=True, help="Seed of the random samples.")
-@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
+@click.option("--threshold", type=FiniteFloatRange(0, 1, max_open=True), default=DEFAULT_THRESHOLD, show_default=True,
               help="dataforge keeps pairs whose cosine similarity is above this.")
-@click.option("--cutoff", type=float, default=BENCH_CUTOFF, show_default=True,
+@click.option("--cutoff", type=FiniteFloatRange(0, 100), default=BENCH_CUTOFF, show_default=True,
               help="Pairwise: a best match scoring at least this WRatio (0-100) is a pair.")
-@click.option("--threads", type=int, default=0, show_default=True,
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
               help="Threads for dataforge's product; 0 = every core. Pairwise runs on one.")
 @click.option("--truth", metavar="TRUTH.csv",
               help="CSV of record id, entity id: precision, recall and F1 of both methods.")

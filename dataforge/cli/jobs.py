@@ -5,7 +5,7 @@ from typing import Callable
 
 import click
 
-from dataforge.cli.common import DataforgeCommand, Reporter, number, reporting_options
+from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
 from dataforge.jobs.records import split_path
 from dataforge.jobs.run import DEFAULT_RUNNER, RUNNERS, JobSummary, run_job
 from dataforge.jobs.where import parse_condition
@@ -136,7 +136,7 @@ def filter_command(title: str | None, where: tuple[str, ...], **options) -> None
 
 
 @jobs.command("sample", cls=DataforgeCommand)
-@click.option("-f", "--fraction", type=click.FloatRange(0, 1), metavar="F",
+@click.option("-f", "--fraction", type=FiniteFloatRange(0, 1), metavar="F",
               help="Keep each record with probability F (0 to 1).")
 @click.option("--size", type=click.IntRange(min=1), metavar="N",
               help="Keep exactly N records, uniformly at random (all of them if fewer).")
@@ -163,7 +163,7 @@ def sample_command(fraction: float | None, size: int | None, seed: int | None, *
 
 
 @jobs.command("split", cls=DataforgeCommand)
-@click.option("-t", "--test-size", type=click.FloatRange(0, 1), required=True, metavar="F",
+@click.option("-t", "--test-size", type=FiniteFloatRange(0, 1), required=True, metavar="F",
               help="Fraction of records for the test side, read as a decimal (0.3 = 3/10).")
 @click.option("--key", default="jobId", show_default=True, metavar="PATH", callback=_check_path,
               help="Field hashed to choose the side (dotted path); missing counts as 0.")
