@@ -16,7 +16,7 @@ import signal
 from typing import Optional
 
 _stopped: Optional[int] = None
-_owner = os.getpid()  # the process that installed the handler
+_fork_hook = False
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -34,10 +34,6 @@ class Interrupted(KeyboardInterrupt):
 
 def _handler(signum, frame) -> None:
     global _stopped
-    if os.getpid() != _owner:  # a forked worker (mrjob's pool) inherited this: die as by default
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
     first = _stopped is None
     _stopped = signum
     if first:  # a second signal while unwinding must not interrupt the clean-up itself
@@ -45,11 +41,25 @@ def _handler(signum, frame) -> None:
 
 
 def install() -> None:
-    """Make the stop signals unwind the run (main thread only, as Python's signals are)."""
-    global _owner
-    _owner = os.getpid()
+    """Make the stop signals unwind the run (main thread only, as Python's signals are).
+
+    A forked child (mrjob's pool workers) gets Python's own handling back, as
+    multiprocessing expects: KeyboardInterrupt on SIGINT, death on SIGTERM/SIGHUP.
+    """
     for signum in STOP_SIGNALS:
         signal.signal(signum, _handler)
+    global _fork_hook
+    if not _fork_hook and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_python_defaults)
+        _fork_hook = True
+
+
+def _python_defaults() -> None:
+    global _stopped
+    _stopped = None
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is _handler:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
 
 
 def stopped() -> Optional[int]:

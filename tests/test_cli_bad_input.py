@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCRATCH, Result, assert_one_error_line, temp_leftovers
+from tests.conftest import SCRATCH, Result, assert_one_error_line, console, run_cli, temp_leftovers
 
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
 
@@ -48,25 +48,11 @@ def _env(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
-        timeout: float = 60) -> Result:
-    """Run the installed console script in *cwd*; stdin is /dev/null unless *stdin* is given.
-
-    The run gets a process group of its own, so that on a timeout its mrjob
-    task processes are killed along with it.
-    """
-    proc = subprocess.Popen(
-        [DATAFORGE, *map(str, args)], cwd=cwd, env=_env(cwd, env), start_new_session=True,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return Result(proc.returncode, out, err.decode("utf-8", "replace"))
+def run(cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    """``dataforge ARGS`` in-process (conftest.run_cli) in *cwd*, TMPDIR in its scratch folder."""
+    (cwd / SCRATCH).mkdir(exist_ok=True)
+    done = run_cli(*args, input=stdin, cwd=cwd, env=env)
+    return Result(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
 
 
 def jsonl(*records: dict) -> bytes:
@@ -681,10 +667,12 @@ def test_corrupt_compressed_input_fails_with_one_line_and_exit_1(tmp_path, kind)
 def test_debug_shows_the_traceback_of_a_runtime_failure(tmp_path, how):
     write(tmp_path / "x.gz", os.urandom(4096))
 
+    # the traceback is Python's own, printed as the process dies: a real process
     if how == "flag":
-        result = run(tmp_path, "jobs", "filter", "x.gz", "-o", "out.jsonl", "--debug")
+        done = console("jobs", "filter", "x.gz", "-o", "out.jsonl", "--debug", cwd=tmp_path)
     else:
-        result = run(tmp_path, "jobs", "filter", "x.gz", "-o", "out.jsonl", env={"DATAFORGE_DEBUG": "1"})
+        done = console("jobs", "filter", "x.gz", "-o", "out.jsonl", cwd=tmp_path, env={"DATAFORGE_DEBUG": "1"})
+    result = Result(done.returncode, done.stdout, done.stderr.decode())
 
     assert result.rc == 1
     assert "Traceback (most recent call last)" in result.err

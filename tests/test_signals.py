@@ -26,7 +26,7 @@ def big_postings(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
     with open(path, "wb") as out:
-        write_job_postings(out, 100_000, seed=3, description_chars=3000)
+        write_job_postings(out, 60_000, seed=3, description_chars=3000)
     return path
 
 
@@ -57,8 +57,15 @@ def left_behind(cwd: Path) -> list:
     return files + [line for line in ps.splitlines() if str(cwd / SCRATCH) in line]
 
 
-def stop_after(proc: subprocess.Popen, seconds: float, signum: int) -> tuple[bool, int, str]:
+def stop_after(proc: subprocess.Popen, seconds: float, signum: int, started_in: Path | None = None
+               ) -> tuple[bool, int, str]:
+    """Send *signum* *seconds* after start (or after the run's first temporary file appears in
+    *started_in*, so a slow start-up on a busy machine cannot make the signal miss the work)."""
     try:
+        if started_in is not None:
+            deadline = time.monotonic() + 30
+            while not os.listdir(started_in) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
         time.sleep(seconds)
         running = proc.poll() is None
         proc.send_signal(signum)
@@ -75,7 +82,7 @@ def stop_after(proc: subprocess.Popen, seconds: float, signum: int) -> tuple[boo
 def test_a_stopped_local_run_exits_128_plus_the_signal_and_leaves_nothing(big_postings, tmp_path, signum, code):
     proc = start(["jobs", "filter", big_postings, "--title", "data", "-r", "local", "-o", "out.jsonl"], tmp_path,
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    running, rc, err = stop_after(proc, 1.0, signum)
+    running, rc, err = stop_after(proc, 0.3, signum, started_in=tmp_path / SCRATCH)
     assert running, "the run ended before the signal: make the input bigger"
     assert rc == code and err.strip().splitlines() == ["Interrupted."], err
     time.sleep(0.5)
@@ -85,7 +92,7 @@ def test_a_stopped_local_run_exits_128_plus_the_signal_and_leaves_nothing(big_po
 def test_sigterm_during_dedup_leaves_no_output_and_no_temporary(big_companies, tmp_path):
     proc = start(["dedup", "match", big_companies, "-o", "pairs.csv", "--groups", "groups.csv"], tmp_path,
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    running, rc, err = stop_after(proc, 2.0, signal.SIGTERM)
+    running, rc, err = stop_after(proc, 1.5, signal.SIGTERM)
     assert running and rc == 143 and "Traceback" not in err, err
     assert os.listdir(tmp_path) == [SCRATCH] and left_behind(tmp_path) == []
 
