@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Collection, Iterable
 
 from dataforge.errors import InputPathError, OutputExistsError, UsageError
 
@@ -110,11 +110,14 @@ def open_input(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def check_output_free(path: str, force: bool, directory: bool = False) -> None:
+def check_output_free(path: str, force: bool, directory: bool = False,
+                      replaceable: Collection[str] = ()) -> None:
     """Refuse an existing output path unless *force* (exit 2, before any work).
 
     *directory* says the output is a directory (split); a file output that
-    names an existing directory is always refused.
+    names an existing directory is always refused.  *force* replaces a
+    directory only when it holds nothing but names in *replaceable* (the
+    files the command writes there).
     """
     if path == STDIN or is_uri(path):
         return
@@ -126,13 +129,13 @@ def check_output_free(path: str, force: bool, directory: bool = False) -> None:
     if target.exists() or target.is_symlink():
         if not force:
             raise OutputExistsError(f"output exists: {path} (use --force to replace it)")
-        if target.is_dir() and not target.is_symlink() and not _looks_like_ours(target):
+        if target.is_dir() and not target.is_symlink() and not _holds_only(target, replaceable):
             raise UsageError(f"--force will not replace directory {path}: it holds files dataforge did not write")
 
 
-def _looks_like_ours(directory: Path) -> bool:
-    names = {p.name for p in directory.iterdir()}
-    return bool(names) and names <= {"train.jsonl", "test.jsonl", "train.jsonl.gz", "test.jsonl.gz", "train", "test"}
+def _holds_only(directory: Path, names: Collection[str]) -> bool:
+    found = {p.name for p in directory.iterdir()}
+    return bool(found) and found <= set(names)
 
 
 def _temp_name(target: Path) -> Path:

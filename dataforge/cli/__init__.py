@@ -9,6 +9,7 @@ from dataforge import __version__
 from dataforge.cli.dedup import dedup
 from dataforge.cli import dedup_bench  # noqa: F401,E402  registers `dedup bench` on the dedup group
 from dataforge.cli.jobs import jobs
+from dataforge.jobs.tasks import use_stdlib_distutils
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ cli.add_command(dedup)
 
 def main() -> None:
     """Console-script entry point."""
+    use_stdlib_distutils()  # before anything imports mrjob, and for the tasks this process starts
     if hasattr(signal, "SIGPIPE"):
         # `dataforge ... -o - | head` ends quietly, as other Unix tools do
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
