@@ -43,6 +43,18 @@ class DataforgeCommand(click.Command):
             ctx.exit(1)
 
 
+class OneLineUsageGroup(click.Group):
+    """A group whose commands' click usage errors (bad option values, unknown
+    options) print as one ``Error:`` line and exit 2, like the library's."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            e.ctx = None  # with no context click prints neither the Usage header nor the hint
+            raise
+
+
 def reporting_options(func: Callable) -> Callable:
     """--json, --quiet, --verbose and --debug, shared by every command."""
     func = click.option("--debug", is_flag=True, help="Show tracebacks for errors.")(func)
