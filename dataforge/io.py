@@ -18,7 +18,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Optional
+from typing import IO, Collection, Iterable, Optional
 
 from dataforge import signals
 from dataforge.errors import InputPathError, OutputExistsError, OutputRaceError, UsageError
@@ -154,13 +154,16 @@ def is_special(path: str) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
-def check_output_free(path: str, force: bool, directory: bool = False, inputs: Iterable[str] = ()) -> None:
+def check_output_free(path: str, force: bool, directory: bool = False, inputs: Iterable[str] = (),
+                      replaceable: Collection[str] = ()) -> None:
     """Refuse an output path no run should write, before any work (exit 2).
 
     An existing regular file (or a directory of outputs, for *directory*
     outputs such as split's) is replaced only with *force*; a device or FIFO
     (``/dev/null``) is written through and never replaced, so it needs no
-    *force*; a symlink is followed, and its target replaced atomically.  A
+    *force*; a symlink is followed, and its target replaced atomically.
+    *force* replaces a directory only when it holds nothing but names in
+    *replaceable* (the files the command writes there).  A
     file output that names a directory, an output that is one of the
     *inputs*, and an output whose directory cannot be created or written are
     refused.
@@ -182,7 +185,7 @@ def check_output_free(path: str, force: bool, directory: bool = False, inputs: I
     if target.exists() or target.is_symlink():
         if not force:
             raise OutputExistsError(f"output exists: {path} (use --force to replace it)")
-        if target.is_dir() and not target.is_symlink() and not _looks_like_ours(target):
+        if target.is_dir() and not target.is_symlink() and not _holds_only(target, replaceable):
             raise UsageError(f"--force will not replace directory {path}: it holds files dataforge did not write")
     _check_creatable(Path(os.path.realpath(path)) if target.is_symlink() else target)
 
@@ -198,9 +201,9 @@ def _check_creatable(target: Path) -> None:
         raise UsageError(f"cannot create output {target}: no permission to write in {parent}")
 
 
-def _looks_like_ours(directory: Path) -> bool:
-    names = {p.name for p in directory.iterdir()}
-    return bool(names) and names <= {"train.jsonl", "test.jsonl", "train.jsonl.gz", "test.jsonl.gz", "train", "test"}
+def _holds_only(directory: Path, names: Collection[str]) -> bool:
+    found = {p.name for p in directory.iterdir()}
+    return bool(found) and found <= set(names)
 
 
 def _temp_name(target: Path) -> Path:

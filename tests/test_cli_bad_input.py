@@ -84,15 +84,11 @@ def visible(directory: Path) -> set[str]:
 
 
 def assert_usage_error(result: Result, *needles: str) -> str:
-    """click's usage error: exit 2, a Usage: hint, and a last line ``Error: ...``."""
+    """A usage error, click's or dataforge's: exit 2, one line ``Error: ...``, nothing on stdout."""
+    # (click's used to print a Usage header and a hint above its Error: line)
     assert result.rc == 2, (result.rc, result.err)
-    assert "Traceback" not in result.err, result.err
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert lines and lines[-1].startswith("Error:"), result.err
-    for needle in needles:
-        assert needle in lines[-1], f"{needle!r} not in {lines[-1]!r}"
     assert result.out == b""
-    return lines[-1]
+    return assert_one_error_line(result, *needles)
 
 
 def assert_first_skip(summary: dict, location: str, reason: str) -> None:

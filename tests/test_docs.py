@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -51,6 +53,14 @@ def test_top_level_help_and_version():
     runner = CliRunner()
     assert "jobs" in runner.invoke(cli, ["--help"]).output
     assert runner.invoke(cli, ["--version"]).output.startswith("dataforge, version")
+
+
+def test_help_does_not_import_mrjob_pyspark_or_numpy():
+    code = ("import sys; from click.testing import CliRunner; from dataforge.cli import cli; "
+            "[CliRunner().invoke(cli, [*c, '--help']) for c in ([], ['jobs'], ['jobs', 'filter'], ['dedup', 'match'])]; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mrjob', 'pyspark', 'numpy')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 DEDUP_DOC = (ROOT / "docs" / "dedup.md").read_text()

@@ -85,6 +85,14 @@ def test_empty_directory_is_a_free_output_and_a_foreign_one_is_never_replaced(tm
         check_output_free(str(tmp_path / "home"), force=True, directory=True)
 
 
+def test_force_replaces_a_directory_holding_only_the_names_the_command_writes(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.txt").write_text("earlier run")
+    check_output_free(str(tmp_path / "parts"), force=True, directory=True, replaceable={"a.txt", "b.txt"})
+    with pytest.raises(UsageError, match="did not write"):
+        check_output_free(str(tmp_path / "parts"), force=True, directory=True, replaceable={"b.txt"})
+
+
 def test_resolve_inputs_walks_directories_and_skips_hidden_files(tmp_path):
     (tmp_path / "d" / "sub").mkdir(parents=True)
     for name in ["d/b.jsonl", "d/a.jsonl.gz", "d/sub/c.jsonl", "d/_SUCCESS", "d/.a.crc", "d/sub/.hidden"]:

@@ -69,6 +69,14 @@ def test_split_one_side_writes_only_that_side(postings, tmp_path):
     assert (tmp_path / "test.jsonl").read_bytes() == (tmp_path / "both" / "test.jsonl").read_bytes()
 
 
+def test_split_with_force_replaces_an_earlier_split_directory(postings, tmp_path):
+    run_job(MRSplit, ["--test-size", "0.3"], [str(postings)], str(tmp_path / "parts"), split_dir=True)
+    (tmp_path / "parts" / "test.jsonl").write_bytes(b"stale\n")
+    run_job(MRSplit, ["--test-size", "0.3"], [str(postings)], str(tmp_path / "parts"), split_dir=True, force=True)
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["test.jsonl", "train.jsonl"]
+    assert b"stale" not in (tmp_path / "parts" / "test.jsonl").read_bytes()
+
+
 def test_split_key_missing_counts_as_zero_and_nested_keys_work(tmp_path):
     src = write_lines(tmp_path / "in.jsonl", [{"a": 1}, {"org": {"id": "abc"}}, {"org": {"id": None}}])
     run_job(MRSplit, ["--test-size", "0.3", "--key", "org.id"], [str(src)], str(tmp_path / "out"), split_dir=True)

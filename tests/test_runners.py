@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
 from dataforge.jobs import MRFilter, MRTopN, run_job
-from dataforge.jobs.run import AUTO_LOCAL_MIN_BYTES, choose_runner
+from dataforge.jobs.launch import AUTO_LOCAL_MIN_BYTES, choose_runner
 from dataforge.jobs.runners import _line_boundary
 
 
@@ -15,6 +17,13 @@ from dataforge.jobs.runners import _line_boundary
 def test_line_boundary_is_the_next_line_start(offset, expected):
     data = b"abc\ndefg\nh"  # lines start at 0, 4, 9; size 10
     assert _line_boundary(io.BytesIO(data), offset, len(data)) == expected
+
+
+def test_runners_do_not_import_the_job_base_class():
+    # (base.py and runners.py imported each other before byte_range.py held the variable they share)
+    code = "import sys, dataforge.jobs.runners; print('dataforge.jobs.base' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def lines_of(n: int, width_step: int = 7) -> list[bytes]:

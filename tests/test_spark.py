@@ -230,14 +230,6 @@ def test_missing_java_is_one_line_and_exit_1(command, companies_csv, postings, t
     assert not (tmp_path / "out").exists()
 
 
-def test_help_does_not_import_pyspark():
-    code = ("import sys; from click.testing import CliRunner; from dataforge.cli import cli; "
-            "[CliRunner().invoke(cli, [*c, '--help']) for c in (['jobs', 'filter'], ['dedup', 'match'])]; "
-            "print(sorted(m for m in sys.modules if m == 'mrjob.local' or m.split('.')[0] in ('pyspark', 'numpy')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
-
-
 def test_a_failing_task_is_one_line_naming_the_python_error(engine):
     import scipy.sparse as sp
 

@@ -8,6 +8,7 @@ from dataforge.cli.common import DataforgeGroup
 from dataforge.cli.dedup import dedup
 from dataforge.cli import dedup_bench  # noqa: F401,E402  registers `dedup bench` on the dedup group
 from dataforge.cli.jobs import jobs
+from dataforge.jobs.tasks import use_stdlib_distutils
 
 
 @click.group(cls=DataforgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,4 +39,5 @@ def main() -> None:
     SIGPIPE stays ignored, as Python sets it, so a closed pipe (``-o - | head``)
     is a BrokenPipeError that unwinds like any failure, removing temporary
     files, and then ends quietly (DataforgeCommand)."""
+    use_stdlib_distutils()  # before anything imports mrjob, and for the tasks this process starts
     cli(prog_name="dataforge")

@@ -6,9 +6,29 @@ from typing import Callable
 import click
 
 from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
+from dataforge.errors import UsageError
+from dataforge.jobs.launch import DEFAULT_RUNNER, RUNNERS, JobSummary, run_job
 from dataforge.jobs.records import split_path
-from dataforge.jobs.run import DEFAULT_RUNNER, RUNNERS, JobSummary, run_job
 from dataforge.jobs.where import parse_condition
+
+
+class _Checked(click.ParamType):
+    """A text option that *check* accepts (it raises ValueError naming the problem)."""
+
+    def __init__(self, name: str, check: Callable[[str], object]):
+        self.name = name
+        self.check = check
+
+    def convert(self, value, param, ctx):
+        try:
+            self.check(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+        return value
+
+
+WHERE = _Checked("condition", parse_condition)
+FIELD_PATH = _Checked("path", split_path)
 
 
 @click.group()
@@ -19,25 +39,6 @@ def jobs() -> None:
     on Spark, Hadoop or EMR with the same code. Input lines that are not JSON
     objects are skipped, counted, and reported; --strict makes them an error.
     """
-
-
-def _check_where(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    for text in values:
-        try:
-            parse_condition(text)
-        except ValueError as e:
-            raise click.BadParameter(str(e), ctx=ctx, param=param) from None
-    return values
-
-
-def _check_path(ctx: click.Context, param: click.Parameter, value):
-    for text in value if isinstance(value, tuple) else [value]:
-        if text is not None:
-            try:
-                split_path(text)
-            except ValueError as e:
-                raise click.BadParameter(str(e), ctx=ctx, param=param) from None
-    return value
 
 
 def job_options(output_help: str, output_default: str | None = "-") -> Callable:
@@ -72,7 +73,7 @@ def _run(job_name: str, job_class_path: str, job_args: list[str], options: dict,
     reporter = Reporter(options["quiet"], options["as_json"], options["verbose"])
     output = options["output"]
     if options["as_json"] and output == "-":
-        raise click.UsageError("--json prints its summary on stdout, so the output must go to a file: give -o PATH")
+        raise UsageError("--json prints its summary on stdout, so the output must go to a file: give -o PATH")
     runner_args: list[str] = []
     for conf in options["conf_path"]:
         runner_args += ["--conf-path", conf]
@@ -80,7 +81,7 @@ def _run(job_name: str, job_class_path: str, job_args: list[str], options: dict,
         runner_args += ["--num-cores", str(options["num_cores"])]
     if options["spark_master"]:
         if options["runner"] != "spark":
-            raise click.UsageError("--spark-master needs -r spark")
+            raise UsageError("--spark-master needs -r spark")
         runner_args += ["--spark-master", options["spark_master"]]
     runner_args += list(options["mrjob_args"])
     module_name, class_name = job_class_path.rsplit(".", 1)
@@ -112,7 +113,7 @@ def _report(job_name: str, summary: JobSummary, reporter: Reporter) -> None:
 
 @jobs.command("filter", cls=DataforgeCommand)
 @click.option("--title", metavar="TEXT", help="Keep records whose title contains TEXT (case-insensitive).")
-@click.option("--where", "where", multiple=True, metavar="EXPR", callback=_check_where,
+@click.option("--where", "where", type=WHERE, multiple=True, metavar="EXPR",
               help="Condition on a dotted path, repeatable and AND-ed: PATH=TEXT, PATH!=TEXT, "
                    "PATH~REGEX, PATH>=N (also >, <, <=), PATH? (present and non-empty).")
 @job_options("Output file (.gz compresses), or - for stdout.")
@@ -155,7 +156,7 @@ def sample_command(fraction: float | None, size: int | None, seed: int | None, *
         dataforge jobs sample data/ --size 1000 --seed 7 -o - | head -3
     """
     if (fraction is None) == (size is None):
-        raise click.UsageError("give exactly one of --fraction or --size")
+        raise UsageError("give exactly one of --fraction or --size")
     args = ["--fraction", repr(fraction)] if fraction is not None else ["--size", str(size)]
     if seed is not None:
         args += ["--seed", str(seed)]
@@ -165,7 +166,7 @@ def sample_command(fraction: float | None, size: int | None, seed: int | None, *
 @jobs.command("split", cls=DataforgeCommand)
 @click.option("-t", "--test-size", type=FiniteFloatRange(0, 1), required=True, metavar="F",
               help="Fraction of records for the test side, read as a decimal (0.3 = 3/10).")
-@click.option("--key", default="jobId", show_default=True, metavar="PATH", callback=_check_path,
+@click.option("--key", type=FIELD_PATH, default="jobId", show_default=True, metavar="PATH",
               help="Field hashed to choose the side (dotted path); missing counts as 0.")
 @click.option("-s", "--split", "side", type=click.Choice(["train", "test"]),
               help="Write only this side, to -o PATH (a file, or - for stdout).")
@@ -185,7 +186,7 @@ def split_command(test_size: float, key: str, side: str | None, **options) -> No
     """
     if options["output"] is None:
         if side is None:
-            raise click.UsageError("give -o DIR for train.jsonl and test.jsonl")
+            raise UsageError("give -o DIR for train.jsonl and test.jsonl")
         options["output"] = "-"
     args = ["--test-size", repr(test_size), "--key", key]
     if side is not None:
@@ -196,7 +197,7 @@ def split_command(test_size: float, key: str, side: str | None, **options) -> No
 @jobs.command("topn", cls=DataforgeCommand)
 @click.option("-n", "--top-n", "top_n", type=click.IntRange(min=1), default=10, show_default=True, metavar="N",
               help="How many records to keep.")
-@click.option("--by", multiple=True, metavar="PATH", callback=_check_path,
+@click.option("--by", type=FIELD_PATH, multiple=True, metavar="PATH",
               help="Numeric field to rank by (repeatable: a tuple, compared left to right). "
                    "Default: estimatedSalary.value.maxValue then .minValue.")
 @click.option("--values", is_flag=True, help="Write the value tuples (seed 3.1), not the records.")

@@ -2,13 +2,8 @@
 
 Each job reads raw JSON lines and parses them itself, so a malformed line is
 counted and skipped instead of killing the job.  What was skipped travels back
-to the driver as Hadoop counters, which every mrjob runner collects:
-
-* group ``dataforge``: ``lines``, ``written`` (or ``written train`` ...),
-  ``skipped <reason>``, ``unranked <reason>``;
-* group ``dataforge first skip``: one counter per map task that skipped
-  something, named ``reason|split start|line in split|file``, from which the
-  driver names the first offending file:line.
+to the driver as Hadoop counters, which every mrjob runner collects (their
+names are in :mod:`dataforge.jobs.counters`).
 """
 from __future__ import annotations
 
@@ -23,13 +18,11 @@ from mrjob.compat import jobconf_from_env
 from mrjob.job import MRJob
 from mrjob.protocol import BytesValueProtocol
 
+from dataforge.errors import UsageError
+from dataforge.jobs.byte_range import RANGE_ENV, parse_range
+from dataforge.jobs.counters import COUNTER_GROUP, LOCATION_GROUP
 from dataforge.jobs.records import BOM, parse_record
-
-COUNTER_GROUP = "dataforge"
-LOCATION_GROUP = "dataforge first skip"
-# "start:length" of the byte range a task reads, set by dataforge.jobs.runners
-# (the runners are imported only to run a job: they bring in mrjob's, and pyspark)
-RANGE_ENV = "DATAFORGE_INPUT_RANGE"
+from dataforge.jobs.tasks import use_stdlib_distutils
 
 
 class RecordJob(MRJob):
@@ -42,7 +35,20 @@ class RecordJob(MRJob):
     # how much of a byte range a task reads at a time
     READ_BATCH_BYTES = 1 << 22
 
+    @classmethod
+    def run(cls) -> None:
+        """Run as a plain mrjob script (``python -m dataforge.jobs.filter ...``)."""
+        use_stdlib_distutils()  # a script's process starts here
+        super().run()
+
+    def load_args(self, args: list[str]) -> None:
+        if "error" in vars(self.arg_parser):
+            # built from Python with args (run_job): mrjob made errors raise ValueError; make them usage errors
+            self.arg_parser.error = _raise_usage_error
+        super().load_args(args)
+
     def _runner_class(self):
+        # imported only to run a job: the runners bring in mrjob's, and pyspark
         from dataforge.jobs.runners import RUNNER_CLASSES
 
         return RUNNER_CLASSES.get(self.options.runner) or super()._runner_class()
@@ -66,7 +72,7 @@ class RecordJob(MRJob):
                 if not batch:
                     return
                 yield batch
-        start, remaining = map(int, byte_range.split(":"))
+        start, remaining = parse_range(byte_range)
         stdin = self.stdin
         stdin.seek(start)
         while remaining > 0:
@@ -216,6 +222,10 @@ class BoundedTopJob(RecordJob):
     def reducer_final(self) -> None:
         for name, amount in self.tally.items():
             self.increment_counter(COUNTER_GROUP, name, amount)
+
+
+def _raise_usage_error(message: str) -> None:
+    raise UsageError(message)
 
 
 def _push_bounded(heap: list, item: tuple, n: int) -> None:

@@ -28,7 +28,7 @@ from mrjob.util import which
 from dataforge.cluster import check_master, executor_python, find_java, is_local_master, require_pyspark
 from dataforge.errors import InputDataError
 from dataforge.io import open_input
-from dataforge.jobs.base import RANGE_ENV
+from dataforge.jobs.byte_range import RANGE_ENV, format_range
 
 
 class _ByteRangeSplits:
@@ -64,7 +64,7 @@ class _ByteRangeSplits:
     def _env_for_task(self, task_type, step_num, task_num, map_split=None):
         env = super()._env_for_task(task_type, step_num, task_num, map_split)
         if map_split and map_split.get("byte_range"):
-            env[RANGE_ENV] = f"{map_split['start']}:{map_split['length']}"
+            env[RANGE_ENV] = format_range(map_split["start"], map_split["length"])
         else:
             env.pop(RANGE_ENV, None)
         return env

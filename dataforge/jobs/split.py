@@ -6,17 +6,23 @@ As a plain mrjob script (one side, as the seed's script does)::
 """
 from __future__ import annotations
 
+import contextlib
 import decimal
 import hashlib
 import json
-from typing import Any, Sequence
+import os
+from typing import Any, Iterable, Sequence
 
 from mrjob.protocol import BytesProtocol, BytesValueProtocol
+from mrjob.util import to_lines
 
+from dataforge.io import AtomicDirectory
 from dataforge.jobs.base import RecordJob
 from dataforge.jobs.records import MISSING, get_path, split_path
 
 SIDES = ("train", "test")
+# what a split directory may hold for --force to replace it: its own files, written here or by mrjob
+OUTPUT_NAMES = frozenset(f"{side}{suffix}" for side in SIDES for suffix in (".jsonl", ".jsonl.gz", ""))
 
 
 def fraction_parts(fraction: float) -> tuple[int, int]:
@@ -75,6 +81,21 @@ class MRSplit(RecordJob):
             self.count_written("written " + side)
             return ((None, line),)
         return ()
+
+
+def count_by_side(written: dict[str, int] | None) -> dict[str, int]:
+    """Records written to each side, in SIDES order, a side with none included."""
+    return {side: (written or {}).get(side, 0) for side in SIDES}
+
+
+def write_sides(chunks: Iterable[bytes], directory: str) -> list[str]:
+    """Separate a both-sides run's "side<TAB>line" output into *directory*/train.jsonl and test.jsonl."""
+    with AtomicDirectory(directory) as tmp, contextlib.ExitStack() as files:
+        outs = {side.encode(): files.enter_context(open(tmp / f"{side}.jsonl", "wb")) for side in SIDES}
+        for line in to_lines(chunks):
+            side, _, rest = line.partition(b"\t")
+            outs[side].write(rest)
+    return [os.path.join(directory, f"{side}.jsonl") for side in SIDES]
 
 
 if __name__ == "__main__":
