@@ -133,6 +133,36 @@ def _is_bz2(path: str) -> bool:
     return len(head) == 10 and head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
 
 
+def spool_stdin(stack, compressed_only: bool = False) -> Optional[str]:
+    """Standard input copied to a temporary file (removed when *stack* closes), named by its
+    compression (``.gz``, ``.bz2``) so every reader decompresses it; with *compressed_only*,
+    None (nothing read) when the input is not compressed."""
+    buffer = sys.stdin.buffer
+    peeked = hasattr(buffer, "peek")
+    head = buffer.peek(10)[:10] if peeked else buffer.read(10)  # a stream that cannot peek is spooled
+    suffix = ".gz" if head.startswith(b"\x1f\x8b") else ".bz2" if head.startswith(b"BZh") and \
+        head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90") else ""
+    if compressed_only and not suffix and peeked:
+        return None
+    fd, name = tempfile.mkstemp(prefix="dataforge-stdin-", suffix=(".jsonl" if compressed_only else ".csv") + suffix)
+    stack.callback(lambda: os.path.exists(name) and os.unlink(name))
+    with os.fdopen(fd, "wb") as out:
+        if not peeked:
+            out.write(head)
+        shutil.copyfileobj(buffer, out, 1 << 20)
+    return name
+
+
+def check_not_an_input(path: str, inputs: Iterable[str]) -> None:
+    """Refuse an output that is one of the run's inputs (exit 2), --force or not."""
+    if path == STDIN or is_uri(path) or not os.path.exists(local_path(path)):
+        return
+    for source in inputs:
+        if source != STDIN and not is_uri(source) and os.path.exists(local_path(source)) \
+                and os.path.samefile(local_path(source), local_path(path)):
+            raise UsageError(f"output {path} is also an input: write the result to another path")
+
+
 def open_input(path: str) -> IO[bytes]:
     """Open a local input for reading bytes, decompressing gzip and bz2 (known by their first bytes)."""
     if path == STDIN:
@@ -176,10 +206,7 @@ def check_output_free(path: str, force: bool, directory: bool = False, inputs: I
     target = Path(path)
     if not directory and target.is_dir():
         raise UsageError(f"output {path} is a directory: give a file name (or - for stdout)")
-    for source in inputs:
-        if source != STDIN and not is_uri(source) and os.path.exists(path) and os.path.exists(local_path(source)) \
-                and os.path.samefile(local_path(source), path):
-            raise UsageError(f"output {path} is also an input: write the result to another path")
+    check_not_an_input(path, inputs)
     if target.is_dir() and not any(target.iterdir()):
         return  # an empty directory someone made for us is fair to fill
     if target.exists() or target.is_symlink():

@@ -124,3 +124,34 @@ def test_a_header_only_csv_with_groups_writes_one_header(tmp_path):
     source.write_text("CompanyName,CompanyNumber\n", encoding="utf-8")
     match_files([str(source)], str(tmp_path / "p.csv"), groups=str(tmp_path / "g.csv"))
     assert (tmp_path / "g.csv").read_text() == "CompanyName,CompanyNumber,group_id,group_name\n"
+
+
+def test_jobs_claim_their_output_and_refuse_their_input(tmp_path, postings):
+    from dataforge.jobs import MRFilter, run_job
+
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(UsageError, match="not a directory"):
+        run_job(MRFilter, [], [str(tmp_path / "missing.jsonl")], str(blocker / "out.jsonl"), runner="inline")
+    copy = tmp_path / "in.jsonl"
+    copy.write_bytes(postings.read_bytes())
+    with pytest.raises(UsageError, match="also an input"):
+        run_job(MRFilter, [], [str(copy)], str(copy), runner="inline", force=True)
+    assert copy.read_bytes() == postings.read_bytes()
+    target = tmp_path / "out" / "o.jsonl"
+    run_job(MRFilter, ["--title", "data"], [str(copy)], f"file://{target}", runner="inline")
+    assert target.stat().st_size > 0
+
+
+def test_gzip_on_stdin_is_read_as_gzip(tmp_path, postings):
+    import gzip
+
+    from tests.conftest import run_cli
+
+    done = run_cli("jobs", "filter", "--title", "data", "-o", "-", "--json", "-o", str(tmp_path / "o.jsonl"),
+                   input=gzip.compress(postings.read_bytes()), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    summary = json.loads(done.stdout)
+    assert summary["read"] == 1500 and not any(summary["skipped"].values())

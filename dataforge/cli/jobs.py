@@ -86,10 +86,10 @@ def _run(job_name: str, job_class_path: str, job_args: list[str], options: dict,
     runner_args += list(options["mrjob_args"])
     module_name, class_name = job_class_path.rsplit(".", 1)
     job_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)
-    with reporter.progress() as status:
+    with reporter.progress() as progress:
         summary = run_job(job_class, job_args, options["inputs"], output, runner=options["runner"],
                           runner_args=runner_args, force=options["force"], strict=options["strict"],
-                          split_dir=split_dir, status=status)
+                          split_dir=split_dir, progress=progress)
     _report(job_name, summary, reporter)
 
 

@@ -24,7 +24,7 @@ from typing import Iterator, Optional, Sequence
 import pandas as pd
 
 from dataforge.errors import InputDataError, UsageError
-from dataforge.io import STDIN, compression_of, open_input, resolve_inputs
+from dataforge.io import STDIN, compression_of, open_input, resolve_inputs, spool_stdin
 
 CHUNK_ROWS = 200_000
 
@@ -68,13 +68,7 @@ class Table:
 
     def _spool_stdin(self, stack: Optional[contextlib.ExitStack]) -> str:
         """Standard input copied to a temporary file, so it can be read twice (--groups)."""
-        head = sys.stdin.buffer.peek(2)[:2] if hasattr(sys.stdin.buffer, "peek") else b""
-        fd, name = tempfile.mkstemp(prefix="dataforge-stdin-", suffix=".csv.gz" if head == b"\x1f\x8b" else ".csv")
-        if stack is not None:
-            stack.callback(lambda: os.path.exists(name) and os.unlink(name))
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        return name
+        return spool_stdin(stack if stack is not None else contextlib.ExitStack())
 
     def _codec_for(self, path: str, shown: str) -> str:
         """The file's codec: the one asked for, unless the file starts with a UTF-16 or UTF-32

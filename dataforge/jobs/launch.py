@@ -17,14 +17,15 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from dataforge.cluster import package_zip
 from dataforge.errors import DataforgeError, JobFailedError, StrictModeError, UsageError
-from dataforge.io import STDIN, AtomicFile, check_output_free, is_uri, resolve_inputs
+from dataforge.io import STDIN, AtomicFile, check_not_an_input, check_output_free, is_uri, local_path, resolve_inputs, spool_stdin
 from dataforge.jobs.counters import display_path, read_counters
 from dataforge.jobs.output import cat_output_in_order, copy_output
 from dataforge.jobs.tasks import stop_tasks_in, use_stdlib_distutils
+from dataforge.progress import Progress
 
 RUNNERS = ("auto", "inline", "local", "spark", "hadoop", "emr", "dataproc")
 DEFAULT_RUNNER = "auto"
@@ -74,7 +75,7 @@ def run_job(
     force: bool = False,
     strict: bool = False,
     split_dir: bool = False,
-    status: Callable[[str], None] | None = None,
+    progress: Progress = None,
 ) -> JobSummary:
     """Run *job_class* with *job_args* over *inputs* and write *output*.
 
@@ -86,11 +87,13 @@ def run_job(
     from dataforge.jobs import split
 
     started = time.monotonic()
-    status = status or (lambda message: None)
+    progress = progress or (lambda what, done=None, total=None: None)
     if runner not in RUNNERS:
         raise UsageError(f"unknown runner {runner!r}: choose from {', '.join(RUNNERS)}")
-    paths = resolve_inputs(inputs)
+    output = output if output == STDIN or is_uri(output) else local_path(output)
     check_output_free(output, force, directory=split_dir, replaceable=split.OUTPUT_NAMES)
+    paths = resolve_inputs(inputs)
+    check_not_an_input(output, paths)
     if runner == "auto":
         runner = choose_runner(paths)
     if split_dir and output == STDIN:
@@ -100,10 +103,16 @@ def run_job(
     use_stdlib_distutils()  # the local runner's tasks start from this process's environment
 
     with contextlib.ExitStack() as stack:
+        # a file output is claimed (its temporary file made) before any input is read
+        out = stack.enter_context(AtomicFile(output)) if not split_dir and not is_uri(output) else None
+        shown, spooled = [display_path(p) for p in paths], None
+        if STDIN in paths:  # compressed data on stdin is known by its first bytes and read as such
+            spooled = spool_stdin(stack, compressed_only=True)
+            paths = [spooled if p == STDIN and spooled else p for p in paths]
         extra = runner_argv(runner, runner_args, output, stack)
         job = job_class(["-r", runner, *extra, *job_args, *paths])
-        summary = JobSummary(job=job_class.__name__, runner=runner, inputs=[display_path(p) for p in paths])
-        status(f"running {summary.job} on the {runner} runner")
+        summary = JobSummary(job=job_class.__name__, runner=runner, inputs=shown)
+        progress(f"running {summary.job} on the {runner} runner")
         mr_runner = stack.enter_context(job.make_runner())
         try:
             mr_runner.run()
@@ -115,19 +124,20 @@ def run_job(
         except Exception as e:  # a task died, a cluster said no: one line for the user
             raise JobFailedError(f"{runner} runner failed: {_first_line(e)}") from e
         read_counters(mr_runner.counters(), paths, summary)
+        if spooled and summary.first_skip and summary.first_skip.startswith(display_path(spooled) + ":"):
+            summary.first_skip = "<stdin>" + summary.first_skip[len(display_path(spooled)):]
         if split_dir:
             summary.written_by_side = split.count_by_side(summary.written_by_side)
         if strict and summary.skipped:
             raise StrictModeError(f"--strict: {summary.skipped_total} input lines skipped "
                                   f"({_reasons(summary.skipped)}), first at {summary.first_skip}; nothing written")
-        status("writing output")
+        progress("writing output")
         if is_uri(output):
             summary.outputs = [output]
         elif split_dir:
             summary.outputs = split.write_sides(cat_output_in_order(mr_runner), output)
         else:
-            with AtomicFile(output) as out:
-                copy_output(mr_runner, out)
+            copy_output(mr_runner, out)
             summary.outputs = [output]
     summary.seconds = time.monotonic() - started
     return summary
