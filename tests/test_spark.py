@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from conftest import Result, assert_one_error_line, run_cli
 
 from dataforge.cli import cli
-from dataforge.cluster import SparkUnavailableError, find_java, require_pyspark
 from dataforge.dedup.match import find_matches, groups_of
 from dataforge.dedup.options import MatchOptions
 from dataforge.jobs import MRFilter, MRSample, MRSplit, MRTopN, run_job
+from dataforge.spark_setup import SparkUnavailableError, find_java, require_pyspark
 
 pytestmark = pytest.mark.spark
 MASTER = "local[2]"

@@ -10,7 +10,7 @@ from typing import IO, Optional
 import click
 
 from dataforge.cli.common import DataforgeCommand, Reporter, number, progress_bar, reporting_options
-from dataforge.cluster import DEFAULT_SPARK_MASTER, check_master, has_scheme
+from dataforge.spark_setup import DEFAULT_SPARK_MASTER, check_master, has_scheme
 from dataforge.dedup.options import (DEFAULT_GROUPING, DEFAULT_NGRAM, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD,
                                      DEFAULT_TOP, GROUP_COLUMNS, GROUPINGS, KERNELS, PAIR_COLUMNS, MatchOptions)
 from dataforge.errors import UsageError

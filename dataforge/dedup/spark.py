@@ -31,7 +31,7 @@ from typing import IO, Iterator, Optional, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.cluster import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
+from dataforge.spark_setup import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
                                find_java, has_scheme, is_local_master, package_zip, require_pyspark)
 from dataforge.dedup.kernel import Progress, top_n_pairs
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS

@@ -24,11 +24,11 @@ from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from mrjob.util import to_lines
 
-from dataforge.cluster import package_zip
 from dataforge.errors import DataforgeError, JobFailedError, StrictModeError, UsageError
 from dataforge.io import STDIN, AtomicDirectory, AtomicFile, check_output_free, is_uri, open_input, resolve_inputs
 from dataforge.jobs.base import COUNTER_GROUP, LOCATION_GROUP
 from dataforge.jobs.split import SIDES
+from dataforge.spark_setup import package_zip
 
 RUNNERS = ("auto", "inline", "local", "spark", "hadoop", "emr", "dataproc")
 DEFAULT_RUNNER = "auto"

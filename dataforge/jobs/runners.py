@@ -25,10 +25,10 @@ from mrjob.local import LocalMRJobRunner
 from mrjob.spark.runner import SparkMRJobRunner
 from mrjob.util import which
 
-from dataforge.cluster import check_master, executor_python, find_java, is_local_master, require_pyspark
 from dataforge.errors import InputDataError
 from dataforge.io import open_input
 from dataforge.jobs.base import RANGE_ENV
+from dataforge.spark_setup import check_master, executor_python, find_java, is_local_master, require_pyspark
 
 
 class _ByteRangeSplits:
