@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dataforge.dedup.bench import (BenchOptions, best_match_of, query_quality, run_bench, samples, time_pairwise)
+from dataforge.dedup.bench import BenchOptions, run_bench, samples
 from dataforge.dedup.match import find_matches
 from dataforge.dedup.options import MatchOptions
 from tests.conftest import Result, assert_one_error_line, run_cli, temp_leftovers
@@ -293,64 +293,6 @@ def test_samples_are_nested_reproducible_and_share_their_queries():
         assert set(small.positions) <= set(big.positions)
         assert list(small.positions[small.queries]) == list(big.positions[big.queries])  # the same query records
     assert all(list(s.positions) == sorted(s.positions) for s in chosen)  # file order
-
-
-def test_pairwise_never_matches_a_record_with_itself():
-    names = ["ACME TRADING LTD", "ZEBRA FOODS LTD", "ACME TRADING LTD", "QUUX HOLDINGS PLC", "ZEBRA FOOD LTD"]
-
-    run = time_pairwise("rapidfuzz", names, np.arange(5))
-
-    assert run.best.tolist() == [2, 4, 0, run.best[3], 1]
-    assert run.best[3] != 3
-    assert run.score[0] == run.score[2] == 100
-    assert run.estimate == pytest.approx(run.seconds / 5 * 5)
-
-
-def test_pairwise_stops_at_its_time_budget():
-    names = [f"FIRM NUMBER {i} LIMITED" for i in range(200)]
-
-    run = time_pairwise("rapidfuzz", names, np.arange(50), budget=0.0)
-
-    assert run.queries == 1 and len(run.best) == 1
-
-
-@pytest.mark.parametrize("library", ["thefuzz", "fuzzywuzzy"])
-def test_fuzzywuzzy_and_thefuzz_when_installed_agree_with_rapidfuzz(library):
-    pytest.importorskip(f"{library}.process")
-    names = ["ACME TRADING LTD", "ZEBRA FOODS LTD", "ACME TRADING LIMITED", "QUUX HOLDINGS PLC", "ZEBRA FOOD LTD"]
-
-    theirs = time_pairwise(library, names, np.arange(5))
-    ours = time_pairwise("rapidfuzz", names, np.arange(5))
-
-    assert theirs.best.tolist() == ours.best.tolist()
-    assert np.allclose(theirs.score, ours.score, atol=1)
-
-
-def test_best_match_of_is_each_records_highest_pair():
-    names = pd.Series(["ACME TRADING LTD", "ACME TRADING LIMITED", "ACME TRADING", "ZEBRA LTD", "ACME TRADING LTD"])
-    matches = find_matches(names, options=MatchOptions(threshold=0.3))
-    pairs = matches.pairs.assign(left=matches.left, right=matches.right)
-
-    best = best_match_of(matches, np.arange(5))
-
-    for record in range(5):
-        mine = pairs[(pairs.left == record) | (pairs.right == record)]
-        if mine.empty:
-            assert best[record] == -1
-        else:
-            top = mine.iloc[0]
-            assert best[record] == (top.right if top.left == record else top.left)
-    assert best[0] == 4 and best[4] == 0  # the same name scores 1.0
-
-
-def test_query_quality_counts_queries_with_a_duplicate():
-    entity = np.array([0, 0, 1, 2, 2, 3])
-    queries = np.array([0, 2, 3, 5])
-    best = np.array([1, 0, -1, 4])  # right, wrong (2 has no duplicate), none, wrong
-
-    q = query_quality(queries, best, entity)
-
-    assert (q.true_positives, q.predicted, q.actual) == (1, 3, 2)
 
 
 def test_sweep_by_filtering_equals_runs_at_each_threshold_without_top_n():

@@ -1,12 +1,14 @@
-"""Pair and group quality against a truth, checked by brute-force counting."""
+"""Pair, group and best-match quality against a truth, checked by brute-force counting."""
 import itertools
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dataforge.dedup.evaluate import (Quality, entity_codes, group_quality, largest, pair_quality,
-                                      read_truth)
+from dataforge.dedup.evaluate import (Quality, best_match_of, entity_codes, group_labels, group_quality, largest,
+                                      pair_quality, query_quality, read_truth)
+from dataforge.dedup.match import find_matches
+from dataforge.dedup.options import MatchOptions
 
 
 def brute(pairs, entity):
@@ -65,3 +67,36 @@ def test_read_truth_of_the_bundled_sample(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("entity,record\nx,1\nx,2\n")
     assert read_truth(str(path), id_column="record", entity_column="entity").to_dict() == {"1": "x", "2": "x"}
+
+
+def test_best_match_of_is_each_records_highest_pair():
+    names = pd.Series(["ACME TRADING LTD", "ACME TRADING LIMITED", "ACME TRADING", "ZEBRA LTD", "ACME TRADING LTD"])
+    matches = find_matches(names, options=MatchOptions(threshold=0.3))
+    pairs = matches.pairs.assign(left=matches.left, right=matches.right)
+
+    best = best_match_of(matches, np.arange(5))
+
+    for record in range(5):
+        mine = pairs[(pairs.left == record) | (pairs.right == record)]
+        if mine.empty:
+            assert best[record] == -1
+        else:
+            top = mine.iloc[0]
+            assert best[record] == (top.right if top.left == record else top.left)
+    assert best[0] == 4 and best[4] == 0  # the same name scores 1.0
+
+
+def test_query_quality_counts_queries_with_a_duplicate():
+    entity = np.array([0, 0, 1, 2, 2, 3])
+    queries = np.array([0, 2, 3, 5])
+    best = np.array([1, 0, -1, 4])  # right, wrong (2 has no duplicate), none, wrong
+
+    q = query_quality(queries, best, entity)
+
+    assert (q.true_positives, q.predicted, q.actual) == (1, 3, 2)
+
+
+def test_group_labels_are_one_integer_a_representative_id_and_name():
+    groups = pd.DataFrame({"group_id": ["1", "1", "2", "2", "1"], "group_name": ["A", "A", "A", "B", "B"]})
+    labels = group_labels(groups)
+    assert labels.tolist() == [0, 0, 1, 2, 3]

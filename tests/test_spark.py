@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from conftest import Result, assert_one_error_line, run_cli
 
 from dataforge.cli import cli
-from dataforge.cluster import SparkUnavailableError, find_java, require_pyspark
 from dataforge.dedup.match import find_matches, groups_of
 from dataforge.dedup.options import MatchOptions
 from dataforge.jobs import MRFilter, MRSample, MRSplit, MRTopN, run_job
+from dataforge.spark_setup import SparkUnavailableError, find_java, require_pyspark
 
 pytestmark = pytest.mark.spark
 MASTER = "local[2]"
@@ -187,6 +187,20 @@ def test_dedup_cli_spark_engine_reads_and_writes_hadoop_paths_as_the_local_engin
     again = _invoke("dedup", "match", f"file://{companies_csv}", "--engine", "spark",
                     "-o", f"file://{tmp_path}/spark.csv.gz")
     assert again.rc == 2 and "output exists" in again.err
+
+
+def test_hadoop_filesystem_lists_a_directorys_files_skipping_hidden_ones_as_hadoop_does(engine, tmp_path):
+    from dataforge.errors import InputPathError
+
+    for name in ("b.csv", "sub/a.csv", "_SUCCESS", ".a.csv.crc", "sub/_temporary/x.csv", ".hidden/y.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("CompanyName\nACME\n")
+
+    found = engine.filesystem.list_inputs(f"file://{tmp_path}")
+
+    assert [Path(f.split(":", 1)[1]).relative_to(tmp_path).as_posix() for f in found] == ["b.csv", "sub/a.csv"]
+    with pytest.raises(InputPathError, match="input not found"):
+        engine.filesystem.list_inputs(f"file://{tmp_path}/missing.csv")
 
 
 # --- bad input: found before any work (no JVM starts) ---------------------------------------

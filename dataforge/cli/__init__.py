@@ -1,4 +1,4 @@
-"""The ``dataforge`` command: ``dataforge jobs ...`` (and later ``dataforge dedup ...``)."""
+"""The ``dataforge`` command: its ``jobs`` and ``dedup`` groups, and the console-script entry point."""
 from __future__ import annotations
 
 import click

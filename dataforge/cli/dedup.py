@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
-from dataforge.cluster import DEFAULT_SPARK_MASTER
+from dataforge.spark_setup import DEFAULT_SPARK_MASTER
 from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, DEFAULT_NGRAM,
                                      DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
                                      KERNELS, MatchOptions)

@@ -72,7 +72,8 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
 
     started = time.monotonic()
     reporter = Reporter(quiet, as_json, verbose)
-    from dataforge.dedup.bench import PLOT_FORMATS, BenchOptions  # options are checked before the input is read
+    from dataforge.dedup.bench import BenchOptions  # options are checked before the input is read
+    from dataforge.dedup.bench_plot import PLOT_FORMATS
 
     options = BenchOptions(sizes=parse_sizes(sizes), queries=queries, seed=seed, cutoff=cutoff,
                            match=MatchOptions(threshold=threshold, threads=threads)).check()
@@ -107,7 +108,7 @@ def bench_command(input_path, column, id_column, sizes, queries, seed, threshold
         reporter.warn(f"{number(result.unknown_ids)} records of {table.shown[0]} are not in {truth}: "
                       "each counts as an entity of its own")
     if plot_path is not None:
-        from dataforge.dedup.bench import plot
+        from dataforge.dedup.bench_plot import plot
 
         with AtomicFile(plot_path) as out:
             plot(result, out, plot_format, title=f"dataforge dedup bench {os.path.basename(input_path)}")

@@ -8,31 +8,29 @@ the sample's first ``queries`` records, each against every other record of
 the sample, and the mean time a query is multiplied by the sample's size;
 dataforge's :func:`find_matches` is timed on the whole sample.  With a truth
 (record id -> entity), both are scored with :mod:`dataforge.dedup.evaluate`.
+The libraries' adapters are :mod:`dataforge.dedup.pairwise`; the chart of a
+result is :mod:`dataforge.dedup.bench_plot`.
 """
 from __future__ import annotations
 
-import importlib
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from dataforge.dedup.evaluate import Quality, entity_codes, group_quality, largest, pair_quality
+from dataforge.dedup.evaluate import (best_match_of, entity_codes, group_labels, group_quality, largest, pair_quality,
+                                      query_quality)
 from dataforge.dedup.kernel import resolve_threads
 from dataforge.dedup.match import Matches, find_matches, groups_of
 from dataforge.dedup.options import BENCH_CUTOFF, BENCH_QUERIES, BENCH_SEED, BENCH_SIZES, MatchOptions
+from dataforge.dedup.pairwise import PAIRWISE_BUDGET_S, PairwiseRun, available_libraries, time_pairwise
 from dataforge.errors import InputDataError, UsageError
 from dataforge.progress import Progress
 
 # thresholds whose F1 is reported; the run for them is made once, at the lowest
 SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
-# a pairwise library stops taking queries after this long at one size (fuzzywuzzy: 2.4 s a query at 50k)
-PAIRWISE_BUDGET_S = 60.0
-PAIRWISE_LIBRARIES = ("rapidfuzz", "thefuzz", "fuzzywuzzy")
-
 
 
 class BenchOptions(NamedTuple):
@@ -54,104 +52,6 @@ class BenchOptions(NamedTuple):
         if not 0 <= self.cutoff <= 100:  # also refuses nan
             raise UsageError(f"cutoff must be a WRatio score from 0 to 100, not {self.cutoff!r}")
         return self._replace(match=self.match.check())  # the match threshold filled in (None: the mode's)
-
-
-# ------------------------------------------------------------------------ pairwise libraries
-
-
-def _extract_one_rapidfuzz():
-    from rapidfuzz import fuzz, process, utils
-
-    def prepare(names: list, query: int):
-        choices = list(names)  # rapidfuzz skips None: the query's own record is left out
-        choices[query] = None
-        return choices
-
-    def extract(name: str, choices) -> tuple[float, int]:
-        # fuzzywuzzy's defaults: WRatio on lower-cased, alphanumeric-only text (default_process)
-        found = process.extractOne(name, choices, scorer=fuzz.WRatio, processor=utils.default_process)
-        return (found[1], found[2]) if found else (0.0, -1)
-
-    return prepare, extract
-
-
-def _extract_one_fuzzywuzzy_like(module: str):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # fuzzywuzzy warns when python-Levenshtein is missing
-        process = importlib.import_module(f"{module}.process")
-
-    def prepare(names: list, query: int):
-        return {i: n for i, n in enumerate(names) if i != query}  # keys give the matched record back
-
-    def extract(name: str, choices) -> tuple[float, int]:
-        found = process.extractOne(name, choices)  # default scorer WRatio, default processor
-        return (float(found[1]), int(found[2])) if found else (0.0, -1)
-
-    return prepare, extract
-
-
-def available_libraries() -> list[str]:
-    """rapidfuzz (a dependency), and thefuzz / fuzzywuzzy when they are installed."""
-    found = ["rapidfuzz"]
-    for module in PAIRWISE_LIBRARIES[1:]:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                importlib.import_module(f"{module}.process")
-        except ImportError:
-            continue
-        found.append(module)
-    return found
-
-
-def _pairwise(library: str):
-    return _extract_one_rapidfuzz() if library == "rapidfuzz" else _extract_one_fuzzywuzzy_like(library)
-
-
-@dataclass
-class PairwiseRun:
-    """One library's extractOne on the queries of one sample."""
-
-    library: str
-    queries: int  # queries timed (fewer than asked when the budget ran out)
-    seconds: float  # time in extractOne, all timed queries
-    size: int  # names in the sample
-    best: np.ndarray  # best match of each timed query (position in the sample)
-    score: np.ndarray  # its WRatio
-
-    @property
-    def per_query(self) -> float:
-        return self.seconds / self.queries
-
-    @property
-    def estimate(self) -> float:
-        """All-vs-all, as the seed extrapolates: time a query x names."""
-        return self.per_query * self.size
-
-    def as_dict(self, cutoff: float) -> dict:
-        return {"queries": self.queries, "seconds": round(self.seconds, 4), "per_query_s": self.per_query,
-                "estimate_s": round(self.estimate, 3), "matched": int((self.score >= cutoff).sum())}
-
-
-def time_pairwise(library: str, names: Sequence[str], queries: np.ndarray, budget: float = PAIRWISE_BUDGET_S,
-                  progress: Progress = None, label: str = "") -> PairwiseRun:
-    """Time ``extractOne`` of each query (a position in *names*) against every other name."""
-    prepare, extract = _pairwise(library)
-    names = list(names)
-    best, score = [], []
-    spent = 0.0
-    for k, query in enumerate(queries):
-        if progress:
-            progress(f"{label}{library} extractOne, queries", k + 1, len(queries))
-        choices = prepare(names, int(query))
-        started = time.perf_counter()
-        found_score, found = extract(names[query], choices)
-        spent += time.perf_counter() - started
-        best.append(found)
-        score.append(found_score)
-        if spent >= budget:
-            break
-    return PairwiseRun(library, len(best), spent, len(names), np.array(best, np.int64), np.array(score, float))
 
 
 # ------------------------------------------------------------------------------- samples
@@ -183,36 +83,6 @@ def samples(usable: int, sizes: Sequence[int], queries: int, seed: int) -> tuple
         query_rows = order[: min(queries, size)]
         out.append(Sample(chosen, np.searchsorted(chosen, query_rows), requested))
     return out, notes
-
-
-# --------------------------------------------------------------------------------- quality
-
-
-def best_match_of(matches: Matches, records: np.ndarray) -> np.ndarray:
-    """Each record's best partner among dataforge's pairs (-1 for none); the pairs are best first."""
-    ends = np.concatenate([matches.left, matches.right])
-    other = np.concatenate([matches.right, matches.left])
-    order = np.argsort(np.tile(np.arange(len(matches.left)), 2), kind="stable")  # by rank, best first
-    seen, first = np.unique(ends[order], return_index=True)
-    best = np.full(matches.rows, -1, np.int64)
-    best[seen] = other[order][first]
-    return best[records]
-
-
-def query_quality(queries: np.ndarray, best: np.ndarray, entity: np.ndarray) -> Quality:
-    """Best-match quality on the queries: a query's predicted pair is right when its best match is
-    the same entity; recall counts the queries that have a true duplicate in the sample."""
-    queries = queries[: len(best)]
-    counts = np.bincount(entity)
-    has_duplicate = counts[entity[queries]] > 1
-    predicted = best >= 0
-    right = predicted & (entity[np.where(predicted, best, 0)] == entity[queries])
-    return Quality.of(int(right.sum()), int(predicted.sum()), int(has_duplicate.sum()))
-
-
-def _labels(groups: pd.DataFrame) -> np.ndarray:
-    """One integer a group (a group is its representative's id and name)."""
-    return pd.factorize(groups["group_id"].astype(str) + "\x00" + groups["group_name"].astype(str))[0]
 
 
 # ----------------------------------------------------------------------------------- runs
@@ -385,8 +255,8 @@ def _quality(matches: Matches, names: pd.Series, ids: pd.Series, queries: np.nda
         "pairwise_queries": query_quality(timed, pairwise_best, entity).as_dict(),
         "dataforge_queries": query_quality(timed, best_match_of(matches, timed), entity).as_dict(),
         "pairs": pair_quality(matches.left, matches.right, entity).as_dict(),
-        "groups": group_quality(_labels(groups), entity).as_dict(),
-        "largest_group": largest(_labels(groups)),
+        "groups": group_quality(group_labels(groups), entity).as_dict(),
+        "largest_group": largest(group_labels(groups)),
         "largest_entity": largest(entity),
     }
 
@@ -408,82 +278,3 @@ def _sweep(names: pd.Series, ids: pd.Series, entity: Optional[np.ndarray], optio
         quality = pair_quality(matches.left[keep], matches.right[keep], entity) if entity is not None else None
         rows.append([t, int(keep.sum()), quality])
     return Sweep(len(names), low, rows, scores, true_pair)
-
-
-# ------------------------------------------------------------------------------------ plot
-
-PLOT_FORMATS = ("png", "svg", "pdf")
-
-
-def plot(result: BenchResult, out, fmt: str = "png", title: str = "") -> None:
-    """Time against names (log-log) for both methods; dataforge's scores with the threshold; with a
-    truth, F1 across thresholds with the best marked.  Written to the binary stream *out*."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
-    sweep = result.sweep
-    with_f1 = sweep is not None and sweep.best is not None
-    panels = 2 + with_f1 if sweep is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), squeeze=False)
-    axes = axes[0]
-    threshold = result.options.match.threshold
-
-    ax = axes[0]
-    sizes = [s.size for s in result.sizes]
-    ax.plot(sizes, [s.dataforge_s for s in result.sizes], "o-", color="tab:blue",
-            label="dataforge dedup match (measured)")
-    for library, colour in zip(result.libraries, ("tab:orange", "tab:red", "tab:purple")):
-        runs = [s.pairwise[library] for s in result.sizes]
-        ax.plot(sizes, [r.estimate for r in runs], "o--", color=colour, markerfacecolor="white",
-                label=f"{library} extractOne all-vs-all\n(extrapolated: time a query x names)")
-        ax.plot(sizes, [r.seconds for r in runs], "s", color=colour, markersize=4,
-                label=f"{library}: the {runs[-1].queries} timed queries (measured)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
-    ax.minorticks_off()
-    ax.set_xlabel("names")
-    ax.set_ylabel("seconds")
-    ax.set_title("time against number of names")
-    last = result.sizes[-1]
-    middle = (last.dataforge_s * last.pairwise["rapidfuzz"].estimate) ** 0.5  # halfway on the log axis
-    ax.annotate(f"{last.speedup:,.0f}x faster ", (last.size, middle), ha="right", va="center", fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
-
-    if sweep is not None:
-        ax = axes[1]
-        bins = np.linspace(sweep.run_threshold, 1.0, 41)
-        if sweep.true_pair is not None:
-            ax.hist(sweep.scores[~sweep.true_pair], bins=bins, color="tab:gray", alpha=0.6, label="other pairs")
-            ax.hist(sweep.scores[sweep.true_pair], bins=bins, color="tab:green", histtype="step", linewidth=1.5,
-                    label="true duplicates")
-        else:
-            ax.hist(sweep.scores, bins=bins, color="tab:blue", label="pairs")
-        ax.axvline(threshold, color="black", linestyle="--", label=f"--threshold {threshold:g}")
-        ax.set_yscale("log")
-        ax.set_xlabel("cosine similarity")
-        ax.set_ylabel("record pairs")
-        ax.set_title(f"dataforge's scores, {sweep.names:,} names")
-        ax.legend(fontsize=7)
-    if with_f1:
-        ax = axes[2]
-        ts = [t for t, _, _ in sweep.thresholds]
-        for measure, style in (("precision", ":"), ("recall", "-."), ("f1", "-")):
-            ax.plot(ts, [getattr(q, measure) for _, _, q in sweep.thresholds], style, marker=".",
-                    label="F1" if measure == "f1" else measure)
-        best = sweep.best
-        best_f1 = max(q.f1 for _, _, q in sweep.thresholds)
-        ax.plot([best], [best_f1], "*", color="tab:red", markersize=14, label=f"best F1 {best_f1:.2f} at {best:g}")
-        ax.axvline(threshold, color="black", linestyle="--", label=f"--threshold {threshold:g}")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel("threshold")
-        ax.set_title(f"dataforge pairs against the truth, {sweep.names:,} names")
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, format=fmt, dpi=100, metadata={"Software": None} if fmt == "png" else None)
-    plt.close(fig)

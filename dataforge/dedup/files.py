@@ -59,7 +59,7 @@ class MatchSummary:
 def csv_output(path: str, engine=None) -> Iterator[IO[str]]:
     """A text stream for CSV that lands atomically at *path* (``-`` is stdout; with the
     Spark *engine*, a remote path goes through Spark's Hadoop filesystem)."""
-    opener = engine.output if engine is not None and is_uri(path) else AtomicFile
+    opener = engine.filesystem.output if engine is not None and is_uri(path) else AtomicFile
     with opener(path if is_uri(path) else local_path(path)) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
@@ -82,7 +82,7 @@ def joined_names(frame, columns: Sequence[str]):
 
 def check_engine(engine: str, spark_master: Optional[str], paths: Sequence[str]) -> None:
     """Refuse an engine, master or remote path this run cannot use (before any work)."""
-    from dataforge.cluster import check_master
+    from dataforge.spark_setup import check_master
 
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -159,7 +159,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
 
             spark = stack.enter_context(spark_engine(spark_master, quiet=spark_quiet))
             for path in filter(is_uri, outputs):
-                spark.check_output_free(path, force)
+                spark.filesystem.check_output_free(path, force)
         # the outputs are claimed (their temporary files made) before any input is read, so an
         # output that cannot be written fails at once; both land together or not at all, the
         # groups first and stdout (which cannot be taken back) last
@@ -167,8 +167,8 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         groups_out = writing.enter_context(csv_output(groups, spark)) if groups is not None else None
         pairs_out = writing.enter_context(csv_output(output, spark))
         if spark is not None:
-            inputs = spark.fetch(inputs, stack)
-            master_inputs = spark.fetch(master_inputs, stack)
+            inputs = spark.filesystem.fetch(inputs, stack)
+            master_inputs = spark.filesystem.fetch(master_inputs, stack)
         table = Table(inputs, encoding, stack)
         master = Table(master_inputs, encoding, stack) if master_inputs else None
         mine = None

@@ -1,4 +1,6 @@
-"""Entities from pairs: connected components, as string_grouper's group_similar_strings."""
+"""Groups from pairs: center clustering (``--grouping center``, the default), connected
+components (``--grouping components``, as string_grouper's group_similar_strings), and against
+a master list each record's best master row."""
 from __future__ import annotations
 
 import numpy as np

@@ -10,10 +10,8 @@ task runs the local ``top_n_pairs`` on its rows with the run's options.  The
 (rows, cols, scores) come back to the driver, and everything after (both
 directions, the same name at 1.0, records, groups) is the local engine's code.
 
-Paths with a scheme (``hdfs://``, ``s3a://``, ``file://``) are read and
-written through Spark's Hadoop filesystem: inputs are copied to a local
-temporary directory, outputs are written locally and then copied to a
-temporary name beside the target and renamed, so they land whole or not at all.
+Paths with a scheme (``hdfs://``, ``s3a://``, ``file://``) go through the
+session's Hadoop filesystem, :class:`dataforge.hadoop_fs.HadoopFilesystem`.
 
 pyspark is imported only here, and only when the engine starts.
 """
@@ -26,18 +24,18 @@ import re
 import tempfile
 import uuid
 import warnings
-from typing import IO, Iterator, Optional, Sequence
+from typing import Iterator, Optional
 
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.cluster import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
-                               find_java, has_scheme, is_local_master, package_zip, require_pyspark)
 from dataforge.dedup.kernel import top_n_pairs
 from dataforge.progress import PRODUCT_STEP, Progress
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
-from dataforge.errors import InputPathError, JobFailedError, OutputExistsError
-from dataforge.io import AtomicFile
+from dataforge.errors import JobFailedError
+from dataforge.hadoop_fs import HadoopFilesystem
+from dataforge.spark_setup import (DEFAULT_SPARK_MASTER, SparkUnavailableError, check_master, executor_python,
+                                   find_java, is_local_master, java_message, package_zip, require_pyspark)
 
 # tasks a task slot: each task unpickles the broadcast matrix (and the pruned kernel indexes it),
 # so few large tasks are cheaper, while two a slot even out rows of uneven cost
@@ -58,11 +56,12 @@ appender.console.filter.threshold.level = error
 
 
 class SparkEngine:
-    """The product on a Spark session's executors, and Hadoop paths on its filesystem."""
+    """The product on a Spark session's executors; the session's Hadoop paths are ``filesystem``'s."""
 
     def __init__(self, session):
         self.session = session
         self.context = session.sparkContext
+        self.filesystem = HadoopFilesystem(self.context)  # dedup match's remote inputs and outputs
 
     @property
     def master(self) -> str:
@@ -138,86 +137,6 @@ class SparkEngine:
                 done += stage_info.numCompletedTasks if stage_info else 0
         return done
 
-    # --- paths through Hadoop's filesystem ------------------------------------------------
-
-    def _path(self, path: str):
-        return self.context._jvm.org.apache.hadoop.fs.Path(path)
-
-    def _filesystem(self, path):
-        fs = path.getFileSystem(self.context._jsc.hadoopConfiguration())
-        # the checksummed local filesystem leaves a hidden .crc file beside each file it writes
-        return fs.getRawFileSystem() if fs.getScheme() == "file" and hasattr(fs, "getRawFileSystem") else fs
-
-    def list_inputs(self, path: str) -> list[str]:
-        """The files a path names: itself, a glob's matches, or a directory's files (recursively,
-        skipping names that start with . or _, as Hadoop does), sorted."""
-        target = self._path(path)
-        fs = self._filesystem(target)
-        try:
-            statuses = fs.globStatus(target)
-        except Exception as e:  # noqa: BLE001 - py4j carries the Java exception
-            raise InputPathError(f"cannot read input {path}: {_java_message(e)}") from None
-        found: list[str] = []
-        for status in statuses or []:
-            if status.isDirectory():
-                files = fs.listFiles(status.getPath(), True)
-                while files.hasNext():
-                    file_path = files.next().getPath()
-                    relative = file_path.toUri().getPath()[len(status.getPath().toUri().getPath()):]
-                    if not any(part.startswith((".", "_")) for part in relative.split("/") if part):
-                        found.append(file_path.toString())
-            else:
-                found.append(status.getPath().toString())
-        if not found:
-            raise InputPathError(f"input not found: {path}" if not statuses else f"no input files in {path}")
-        return sorted(found)
-
-    def fetch(self, paths: Sequence[str], stack: contextlib.ExitStack) -> list[str]:
-        """Local copies of the files *paths* name (paths without a scheme are returned as they are)."""
-        local: list[str] = []
-        directory = None
-        for path in paths:
-            if not has_scheme(path):
-                local.append(path)
-                continue
-            if directory is None:
-                directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="dataforge-spark-input-"))
-            for remote in self.list_inputs(path):
-                copy = os.path.join(directory, f"{len(local):04d}-{os.path.basename(remote)}")
-                source = self._path(remote)
-                self._filesystem(source).copyToLocalFile(False, source, self._path("file://" + copy), True)
-                local.append(copy)
-        return local
-
-    def check_output_free(self, path: str, force: bool) -> None:
-        target = self._path(path)
-        fs = self._filesystem(target)
-        if fs.exists(target):
-            if fs.getFileStatus(target).isDirectory():
-                raise OutputExistsError(f"output {path} is a directory: give a file name")
-            if not force:
-                raise OutputExistsError(f"output exists: {path} (use --force to replace it)")
-
-    @contextlib.contextmanager
-    def output(self, path: str) -> Iterator[IO[bytes]]:
-        """A binary stream that lands at *path* whole (``.gz`` compresses), or not at all."""
-        with tempfile.TemporaryDirectory(prefix="dataforge-spark-output-") as directory:
-            local = os.path.join(directory, os.path.basename(path.rstrip("/")) or "output")
-            with AtomicFile(local) as stream:
-                yield stream
-            target = self._path(path)
-            fs = self._filesystem(target)
-            temporary = self._path(f"{target.getParent().toString()}/.{target.getName()}.{uuid.uuid4().hex}.tmp")
-            fs.copyFromLocalFile(True, True, self._path("file://" + local), temporary)
-            try:
-                if fs.exists(target):
-                    fs.delete(target, False)  # refused earlier unless --force
-                if not fs.rename(temporary, target):
-                    raise OSError(f"could not rename {temporary.toString()} to {path}")
-            finally:
-                if fs.exists(temporary):
-                    fs.delete(temporary, False)
-
 
 def _block_pairs(item: tuple, right, top: int, threshold: float, threads: int, block_rows: int, kernel: str):
     """One task: the local kernel on a row range, with rows numbered in the whole matrix."""
@@ -292,7 +211,7 @@ def _started_session(master: str, quiet: bool):
         try:
             session = builder.getOrCreate()
         except Exception as e:  # noqa: BLE001 - Java's or pyspark's, one line for the user
-            raise SparkUnavailableError(f"Spark did not start on {master}: {_java_message(e)}") from None
+            raise SparkUnavailableError(f"Spark did not start on {master}: {java_message(e)}") from None
         finally:
             if saved is None:
                 os.environ.pop("PYSPARK_PYTHON", None)
@@ -318,12 +237,4 @@ def _task_error(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines()]
     python = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: |$)", line)
               and not line.startswith(("py4j.", "org.apache.", "java.", "scala."))]
-    return python[-1] if python else _java_message(error)
-
-
-def _java_message(error: BaseException) -> str:
-    """The first line of a Java (py4j) or Python exception, without the py4j preamble."""
-    text = getattr(error, "java_exception", None)
-    text = str(text) if text is not None else str(error)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()] or [type(error).__name__]
-    return lines[0]
+    return python[-1] if python else java_message(error)

@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
-from dataforge.cluster import package_zip
+from dataforge.spark_setup import package_zip
 from dataforge.errors import DataforgeError, JobFailedError, StrictModeError, UsageError
 from dataforge.io import STDIN, AtomicFile, check_not_an_input, check_output_free, is_uri, local_path, resolve_inputs, spool_stdin
 from dataforge.jobs.counters import display_path, read_counters

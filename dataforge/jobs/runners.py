@@ -25,8 +25,8 @@ from mrjob.local import LocalMRJobRunner
 from mrjob.spark.runner import SparkMRJobRunner
 from mrjob.util import which
 
-from dataforge.cluster import check_master, executor_python, find_java, is_local_master, require_pyspark
 from dataforge.errors import InputDataError
+from dataforge.spark_setup import check_master, executor_python, find_java, is_local_master, require_pyspark
 from dataforge.io import open_input
 from dataforge.jobs.byte_range import RANGE_ENV, format_range
 

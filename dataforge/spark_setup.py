@@ -1,8 +1,9 @@
 """What running on Spark (or another cluster) needs, shared by ``jobs -r spark`` and ``dedup --engine spark``.
 
 Checks that fail early with one readable line (Java, pyspark, the master URL),
-which Python the executors run, and the zip of the dataforge package that
-cluster tasks put on their path.  Nothing here imports pyspark.
+which Python the executors run, the zip of the dataforge package that
+cluster tasks put on their path, and the one line a Java exception says.
+Nothing here imports pyspark.
 """
 from __future__ import annotations
 
@@ -24,11 +25,6 @@ _MASTER_URL = re.compile(r"local(\[(\*|[1-9]\d*)(,[1-9]\d*)?\])?|local-cluster\[
 
 class SparkUnavailableError(DataforgeError):
     """Spark cannot start here: no Java, no pyspark, or a master URL Spark does not accept."""
-
-
-def has_scheme(path: str) -> bool:
-    """A path for Hadoop's filesystem (hdfs://, s3a://, file://, ...), as Spark reads and writes it."""
-    return "://" in path
 
 
 def is_local_master(master: str) -> bool:
@@ -75,3 +71,11 @@ def package_zip(directory: str) -> str:
         for source in sorted(package.rglob("*.py")):
             zf.write(source, source.relative_to(package.parent).as_posix())
     return target
+
+
+def java_message(error: BaseException) -> str:
+    """The first line of a Java (py4j) or Python exception, without the py4j preamble."""
+    text = getattr(error, "java_exception", None)
+    text = str(text) if text is not None else str(error)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()] or [type(error).__name__]
+    return lines[0]
