@@ -15,8 +15,7 @@ import uuid
 from typing import IO, Iterator, Sequence
 
 from dataforge.errors import InputPathError, OutputExistsError
-from dataforge.io import AtomicFile
-from dataforge.io import is_uri
+from dataforge.io import AtomicFile, is_uri
 from dataforge.spark_setup import java_message
 
 
