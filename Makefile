@@ -1,7 +1,10 @@
 # dataforge: `make demo` and `make test` work on a fresh clone.
-# Python: mrjob 0.7.4 runs on 3.9-3.12 (3.13 removed a module it imports);
-# we take python3.11 when it is on PATH, else python3.
-PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+# Python: 3.9 to 3.13 (pyproject.toml says why). PYTHON is the first of python3,
+# python3.13 ... python3.9 on PATH that is one of those; `make PYTHON=python3.12 test` picks another.
+PYTHON ?= $(shell sh .ci/pythons first)
+ifeq ($(PYTHON),)
+$(error no Python 3.9 to 3.13 on PATH (python3, python3.13 ... python3.9): install one, or make PYTHON=/path/to/python)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample/jobs.jsonl.gz
@@ -9,11 +12,13 @@ COMPANIES := data/sample/companies.csv.gz
 TRUTH := data/sample/companies-truth.csv.gz
 DEMO := demo-out
 
-.PHONY: install demo test bench sample clean
+.PHONY: install demo test test-second bench sample clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@sh .ci/pythons check $(PYTHON)
+	@echo "== Python: $(PYTHON), $$($(PYTHON) -V 2>&1)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
@@ -38,8 +43,32 @@ demo: install
 	$(BIN)/dataforge dedup bench $(COMPANIES) --sizes 1000,5000 --truth $(TRUTH) --plot $(DEMO)/bench.png
 	@echo "Outputs are in $(DEMO)/."
 
+# The whole suite on PYTHON, then the fast part (all but the spark and slow marks) on a second
+# supported version found on the machine (3.13 first, then 3.12 ... 3.9; on PATH or under pyenv).
 test: install
+	@echo "== the whole suite on $$($(BIN)/python -V)"
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory test-second
+
+SECOND ?= $(shell sh .ci/pythons second $(BIN)/python 2>/dev/null || sh .ci/pythons second $(PYTHON))
+SECOND_VENV := .venv-second
+
+test-second:
+ifeq ($(SECOND),)
+	@echo "== NO SECOND PYTHON: none of 3.9 to 3.13 other than $$($(BIN)/python -V) is on PATH or under pyenv;"
+	@echo "   the suite ran on one version only (install another, or make SECOND=/path/to/python3.x test)"
+else
+	@sh .ci/pythons check $(SECOND)
+	@if [ "$$(cat $(SECOND_VENV)/.python 2>/dev/null)" != "$(SECOND) pyproject:$$(cksum < pyproject.toml)" ]; then \
+	    echo "== installing into $(SECOND_VENV) with $(SECOND)"; \
+	    rm -rf $(SECOND_VENV) && $(SECOND) -m venv $(SECOND_VENV) && \
+	    $(SECOND_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	    $(SECOND_VENV)/bin/python -m pip install --quiet -e '.[test]' && \
+	    echo "$(SECOND) pyproject:$$(cksum < pyproject.toml)" > $(SECOND_VENV)/.python; \
+	fi
+	@echo "== the fast part on a second version, $$($(SECOND_VENV)/bin/python -V): all but the spark and slow marks"
+	$(SECOND_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not spark and not slow"
+endif
 
 bench: install
 	$(BIN)/python benchmarks/run.py
@@ -50,4 +79,4 @@ sample: install
 	$(BIN)/python -m dataforge.synthetic companies -n 5000 --seed 2021 -o $(COMPANIES) --truth $(TRUTH)
 
 clean:
-	rm -rf $(VENV) $(DEMO) benchmarks/work .pytest_cache
+	rm -rf $(VENV) $(SECOND_VENV) $(DEMO) benchmarks/work .pytest_cache

@@ -50,6 +50,8 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None,
     in *cwd*, with *input* on stdin (else an empty one) and DATAFORGE_DEBUG unset; when *cwd*
     holds a scratch folder (SCRATCH), temporary files go there (TMPDIR).  Only what a real
     process shows (the console script, signals, SIGPIPE, a terminal) needs :func:`console`."""
+    import inspect
+
     from click.testing import CliRunner
 
     from dataforge.cli import cli
@@ -62,7 +64,11 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None,
     if temp:
         tempfile.tempdir = str(scratch)  # tempfile caches TMPDIR: set what it would read
     try:
-        result = CliRunner().invoke(cli, [str(a) for a in args], input=input, prog_name="dataforge",
+        # click 8.1 (the newest for Python 3.9) mixes stderr into stdout unless told not to;
+        # 8.2 keeps them apart and dropped the argument
+        runner = CliRunner(mix_stderr=False) if "mix_stderr" in inspect.signature(CliRunner).parameters \
+            else CliRunner()
+        result = runner.invoke(cli, [str(a) for a in args], input=input, prog_name="dataforge",
                                     env={**temp, "DATAFORGE_DEBUG": None, **(env or {})})
     finally:
         os.chdir(old_cwd)

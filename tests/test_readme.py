@@ -95,10 +95,20 @@ def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
-EXAMPLES = [(document, command, shown) for document in DOCUMENTS
+SPARK = re.compile(r"-r spark|--engine spark|spark_engine|SparkEngine")
+
+
+def example(document: str, text: str, *rest) -> pytest.param:
+    """One example; those that start Spark carry the spark mark (they need pyspark and Java)."""
+    marks = [pytest.mark.spark] if SPARK.search(text) else []
+    return pytest.param(document, text, *rest, marks=marks, id=f"{document}: {text.splitlines()[0][:50]}")
+
+
+EXAMPLES = [example(document, command, shown) for document in DOCUMENTS
             for command, shown in console_examples((ROOT / document).read_text())
             + [(c, []) for c in sh_commands((ROOT / document).read_text())]]
-PYTHON = [(document, code) for document in DOCUMENTS for code in blocks((ROOT / document).read_text(), "python")]
+PYTHON = [example(document, code) for document in DOCUMENTS
+          for code in blocks((ROOT / document).read_text(), "python")]
 
 
 def test_readme_has_command_examples_for_both_families():
@@ -108,7 +118,7 @@ def test_readme_has_command_examples_for_both_families():
         assert any(family in c for c in commands), family
 
 
-@pytest.mark.parametrize("document, command, shown", EXAMPLES, ids=[f"{d}: {c[:50]}" for d, c, _ in EXAMPLES])
+@pytest.mark.parametrize("document, command, shown", EXAMPLES)
 def test_example_runs_as_written(workdirs, document, command, shown):
     result = run(command, workdirs(document))
 
@@ -121,7 +131,7 @@ def test_example_runs_as_written(workdirs, document, command, shown):
         assert masked(line) in printed, f"{command}\nshown: {line}\nprinted:\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize("document, code", PYTHON, ids=[f"{d}: {c.splitlines()[0][:40]}" for d, c in PYTHON])
+@pytest.mark.parametrize("document, code", PYTHON)
 def test_python_example_runs_as_written(workdirs, document, code):
     result = subprocess.run([sys.executable, "-c", code], cwd=workdirs(document), capture_output=True, text=True)
 

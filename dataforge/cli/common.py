@@ -33,9 +33,13 @@ class DataforgeGroup(click.Group):
         except click.ClickException as e:
             e.show()
             code = e.exit_code
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            code = 1
+        except click.Abort as e:
+            if isinstance(e.__cause__, KeyboardInterrupt):  # a stop signal while click parsed
+                click.echo("Interrupted.", err=True)
+                code = signals.exit_code(e.__cause__)
+            else:
+                click.echo("Aborted!", err=True)
+                code = 1
         if not standalone_mode:
             return code
         sys.exit(code)

@@ -67,22 +67,31 @@ def _not_json(constant: str):
 
 
 def _parse_deep(text: str) -> Any:
-    """json.loads in a thread with a deep stack and recursion limit, for very deep nesting."""
+    """The json module's pure-Python parser in a thread with a deep stack and recursion limit.
+
+    For very deep nesting. The C scanner counts its depth against a fixed C limit on 3.12 and
+    later whatever sys.setrecursionlimit says; the pure-Python one counts Python frames (a few
+    a level), which the raised limit allows.
+    """
     import json
+    import json.scanner
     import sys
     import threading
 
     result: list = [MISSING]
+    decoder = json.JSONDecoder(parse_constant=_not_json)
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
 
     def parse() -> None:
         try:
-            result[0] = json.loads(text, parse_constant=_not_json)
+            result[0] = decoder.decode(text)
         except (ValueError, RecursionError):
             pass
 
     old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
     try:
-        sys.setrecursionlimit(max(old_limit, text.count("[") + text.count("{") + 1000))
+        depth = text.count("[") + text.count("{")
+        sys.setrecursionlimit(max(old_limit, 4 * depth + 1000))
         threading.stack_size(DEEP_STACK)
         worker = threading.Thread(target=parse)
         worker.start()
