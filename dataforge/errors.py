@@ -26,6 +26,10 @@ class OutputRaceError(DataforgeError):
     """Another run wrote the same output while this one worked: this run's result is not landed."""
 
 
+class OutputWriteError(DataforgeError):
+    """An output could not be written: its disk is full or a quota is reached (nothing landed)."""
+
+
 class StrictModeError(DataforgeError):
     """--strict was given and some input lines had to be skipped."""
 

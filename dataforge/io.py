@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import bz2
+import errno
 import glob
 import gzip
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import IO, Collection, Iterable, Optional
 
 from dataforge import signals
-from dataforge.errors import InputPathError, OutputExistsError, OutputRaceError, UsageError
+from dataforge.errors import InputPathError, OutputExistsError, OutputRaceError, OutputWriteError, UsageError
 
 STDIN = "-"
 _GLOB_CHARS = set("*?[")
@@ -110,6 +111,26 @@ def resolve_inputs(paths: Iterable[str], stdin_is_terminal: bool | None = None) 
 
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"))
+# the errors that mean "no room": a full disk, a quota, a file beyond the filesystem's limit
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+ROOM_LEFT = 1 << 20  # bytes: a filesystem with less than this available is taken to be full
+
+
+def is_full(directory: str) -> bool:
+    """Whether the filesystem holding *directory* has (almost) no space left for this user."""
+    try:
+        fs = os.statvfs(directory)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < ROOM_LEFT
+
+
+def no_room_error(error: BaseException, where: str, what: str) -> Optional[OutputWriteError]:
+    """An OutputWriteError naming *what* (a path, standard output) if *error* says the disk is full."""
+    if isinstance(error, OSError) and error.errno in NO_ROOM and error.filename is None:
+        return OutputWriteError(f"cannot write {what}: {os.strerror(error.errno).lower()} ({where}); "
+                                f"nothing was replaced")
+    return None
 
 
 def compression_of(path: str) -> Optional[str]:
@@ -312,6 +333,32 @@ class AtomicFile:
         return self.stream
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        full = self._full(exc)  # before the temporary file is removed, which frees its space
+        try:
+            self._finish(exc_type)
+        except OSError as e:
+            error = self._no_room(e, self._full(e))
+            if error is not None:
+                raise error from e
+            raise
+        error = self._no_room(exc, full)
+        if error is not None:
+            raise error from exc
+
+    def _full(self, error: Optional[BaseException]) -> bool:
+        """Whether *error* is a full disk where this output is written."""
+        if not (isinstance(error, OSError) and error.errno in NO_ROOM):
+            return False
+        return self._through or is_full(os.path.dirname(os.path.abspath(self._target)))
+
+    def _no_room(self, error: Optional[BaseException], full: bool) -> Optional[OutputWriteError]:
+        if not full or error is None:
+            return None
+        what = "standard output" if self.path == STDIN else self.path
+        where = "the device is full" if self._through else f"{os.path.dirname(os.path.abspath(self._target))} is full"
+        return no_room_error(error, where, what)
+
+    def _finish(self, exc_type) -> None:
         assert self._raw is not None
         try:
             if self.stream is not self._raw:

@@ -133,6 +133,20 @@ def assert_one_error_line(result, *needles: str) -> str:
     return lines[0]
 
 
+def assert_usage_error(result, *needles: str) -> str:
+    """A usage error, click's or dataforge's: exit 2, one ``Error:`` line, nothing on stdout."""
+    assert result.rc == 2, (result.rc, result.err)
+    assert result.out == b""
+    return assert_one_error_line(result, *needles)
+
+
+def assert_failure(result, *needles: str) -> str:
+    """A runtime failure: exit 1, one ``Error:`` line, nothing on stdout."""
+    assert result.rc == 1, (result.rc, result.err)
+    assert result.out == b""
+    return assert_one_error_line(result, *needles)
+
+
 @dataclass
 class Result:
     rc: int

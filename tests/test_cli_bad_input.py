@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCRATCH, Result, assert_one_error_line, console, run_cli, temp_leftovers
+from tests.conftest import (SCRATCH, Result, assert_one_error_line, assert_usage_error, console, run_cli,
+                            temp_leftovers)
 
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
 
@@ -83,12 +84,6 @@ def visible(directory: Path) -> set[str]:
     return {n for n in os.listdir(directory) if n != SCRATCH}
 
 
-def assert_usage_error(result: Result, *needles: str) -> str:
-    """A usage error, click's or dataforge's: exit 2, one line ``Error: ...``, nothing on stdout."""
-    # (click's used to print a Usage header and a hint above its Error: line)
-    assert result.rc == 2, (result.rc, result.err)
-    assert result.out == b""
-    return assert_one_error_line(result, *needles)
 
 
 def assert_first_skip(summary: dict, location: str, reason: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 from dataforge.dedup.bench import BenchOptions, run_bench, samples
 from dataforge.dedup.match import find_matches
 from dataforge.dedup.options import MatchOptions
-from tests.conftest import Result, assert_one_error_line, run_cli, temp_leftovers
+from tests.conftest import Result, assert_one_error_line, assert_usage_error, run_cli, temp_leftovers
 from tests.test_cli_terminal import run_with_terminal_stderr
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -164,10 +164,6 @@ def test_progress_only_on_a_terminal(labelled, tmp_path):
 # ------------------------------------------------------------------------------------ bad input
 
 
-def assert_usage_error(result: Result, *needles: str) -> None:
-    assert result.rc == 2, (result.rc, result.err)
-    assert_one_error_line(result, *needles)
-    assert result.out == b""
 
 
 @pytest.mark.parametrize("args, needles", [

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Result, assert_one_error_line, interrupt_cli, run_cli, temp_leftovers
+from tests.conftest import (Result, assert_failure, assert_usage_error, interrupt_cli, run_cli,
+                            temp_leftovers)
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
@@ -62,18 +63,8 @@ def header_of(path: Path) -> list[str]:
         return next(csv.reader(f))
 
 
-def assert_usage_error(result: Result, *needles: str) -> str:
-    assert result.rc == 2, (result.rc, result.err)
-    line = assert_one_error_line(result, *needles)
-    assert result.out == b""
-    return line
 
 
-def assert_failure(result: Result, *needles: str) -> str:
-    assert result.rc == 1, (result.rc, result.err)
-    line = assert_one_error_line(result, *needles)
-    assert result.out == b""
-    return line
 
 
 def assert_ok(result: Result) -> None:
@@ -173,6 +164,20 @@ def test_missing_input_exits_2_naming_the_path(tmp_path, small_csv, inputs, need
     result = match(tmp_path, *inputs, "-o", "out.csv")
 
     assert_usage_error(result, *needles)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_stray_file_in_an_input_directory_is_the_one_blamed(tmp_path):
+    # README.txt sorts before the CSVs; the message names it, not the first CSV
+    (tmp_path / "in").mkdir()
+    write_csv(tmp_path / "in" / "a.csv", ["CompanyName", "CompanyNumber"], [["ACME LTD", "1"]])
+    write_csv(tmp_path / "in" / "b.csv", ["CompanyName", "CompanyNumber"], [["ACME LIMITED", "2"]])
+    (tmp_path / "in" / "README.txt").write_text("Notes about these files\nmore\n")
+
+    result = match(tmp_path, "in", "-o", "out.csv")
+
+    line = assert_usage_error(result, "README.txt has other columns than", "a.csv and", "b.csv", "Notes about")
+    assert line.index("README.txt") < line.index("a.csv")
     assert not (tmp_path / "out.csv").exists()
 
 

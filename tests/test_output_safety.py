@@ -4,22 +4,48 @@ from __future__ import annotations
 import bz2
 import os
 import stat
+import subprocess
 import threading
 
 import pytest
 
 from dataforge.dedup.files import match_files
-from dataforge.errors import OutputExistsError, OutputRaceError, UsageError
+from dataforge.errors import JobFailedError, OutputExistsError, OutputRaceError, OutputWriteError, UsageError
 from dataforge.io import AtomicDirectory, AtomicFile, check_output_free
 
 
-def make_null_device(directory) -> str:
-    """A character device like /dev/null (1, 3), made in *directory*: never the machine's own."""
-    path = str(directory / "null")
+def make_device(directory, name: str = "null", minor: int = 3) -> str:
+    """A character device like /dev/null (1, 3) or /dev/full (1, 7), made in *directory*:
+    never the machine's own."""
+    path = str(directory / name)
     try:
-        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
     except PermissionError:
         pytest.skip("making a device node needs root (CI runs as root)")
+    return path
+
+
+def make_null_device(directory) -> str:
+    return make_device(directory)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs, to fill; unmounted afterwards."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting a small tmpfs needs root: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def big_postings(path, postings, times: int = 40):
+    data = postings.read_bytes()
+    with open(path, "wb") as f:
+        for _ in range(times):
+            f.write(data)
     return path
 
 
@@ -155,3 +181,38 @@ def test_gzip_on_stdin_is_read_as_gzip(tmp_path, postings):
 
     summary = json.loads(done.stdout)
     assert summary["read"] == 1500 and not any(summary["skipped"].values())
+
+
+# ------------------------------------------------------------------------------------ a full disk
+
+
+def test_a_full_device_is_named_in_the_error(tmp_path, postings):
+    from dataforge.jobs.filter import MRFilter
+    from dataforge.jobs.launch import run_job
+
+    full = make_device(tmp_path, "full", 7)
+    with pytest.raises(OutputWriteError, match=rf"cannot write {full}: no space left on device"):
+        run_job(MRFilter, ["--title", "a"], [str(postings)], full, runner="inline")
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+
+
+def test_a_full_disk_under_the_output_names_it_and_leaves_nothing(small_disk, companies_csv):
+    (small_disk / "filler").write_bytes(b"x" * (224 << 10))  # 32 KiB left: less than the pairs
+    out = small_disk / "pairs.csv"
+    with pytest.raises(OutputWriteError, match=rf"cannot write {out}: .*{small_disk} is full"):
+        match_files([str(companies_csv)], str(out))
+    assert [p.name for p in small_disk.iterdir()] == ["filler"]
+
+
+@pytest.mark.parametrize("runner", ["inline", "local"])
+def test_a_full_disk_under_the_runners_temporary_files_names_it(small_disk, tmp_path, postings, runner,
+                                                                 monkeypatch):
+    from dataforge.jobs.filter import MRFilter
+    from dataforge.jobs.launch import run_job
+
+    big = big_postings(tmp_path / "big.jsonl", postings)
+    monkeypatch.setenv("TMPDIR", str(small_disk))
+    monkeypatch.setattr("tempfile.tempdir", None)  # tempfile caches the directory it chose
+    with pytest.raises(JobFailedError, match=rf"no space left on device for its temporary files in {small_disk}"):
+        run_job(MRFilter, ["--title", "a"], [str(big)], str(tmp_path / "out.jsonl"), runner=runner)
+    assert not (tmp_path / "out.jsonl").exists()

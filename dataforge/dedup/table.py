@@ -55,11 +55,32 @@ class Table:
         self._codecs = {path: self._codec_for(path, shown) for path, shown in zip(self.paths, self.shown)}
         self._separators: dict[str, str] = {}
         self.headers = [self._header(path, shown) for path, shown in zip(self.paths, self.shown)]
-        non_empty = [h for h in self.headers if h is not None]
-        self.columns: list[str] = non_empty[0] if non_empty else []
-        for header, shown in zip(self.headers, self.shown):
-            if header is not None and [c.strip() for c in header] != [c.strip() for c in self.columns]:
-                raise UsageError(f"{shown} has other columns than {self.shown[0]}: all inputs need the same header")
+        self.columns: list[str] = self._common_header()
+
+    def _common_header(self) -> list[str]:
+        """The header every non-empty file shares.  When they differ, the file blamed is one whose
+        header most of the others do not have (a stray README.txt in a directory of CSVs), not
+        whichever sorts first."""
+        def key(header: list[str]) -> tuple[str, ...]:
+            return tuple(c.strip() for c in header)
+
+        found = [(key(h), h, shown) for h, shown in zip(self.headers, self.shown) if h is not None]
+        if not found:
+            return []
+        counts: dict[tuple[str, ...], int] = {}
+        for k, _, _ in found:
+            counts[k] = counts.get(k, 0) + 1
+        common = max(counts, key=lambda k: (counts[k], -[f[0] for f in found].index(k)))
+        odd = next((shown for k, _, shown in found if k != common), None)
+        if odd is not None:
+            like = [shown for k, _, shown in found if k == common]
+            others = f"{like[0]}" + (f" and {len(like) - 1} other inputs" if len(like) > 2 else
+                                     f" and {like[1]}" if len(like) == 2 else "")
+            columns = next(h for k, h, shown in found if shown == odd)
+            raise UsageError(f"{odd} has other columns than {others}: all inputs need the same header "
+                             f"({odd} has {', '.join(map(repr, columns[:5]))}"
+                             f"{', ...' if len(columns) > 5 else ''})")
+        return found[0][1]
 
     @property
     def empty(self) -> bool:

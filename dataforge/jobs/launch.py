@@ -21,7 +21,8 @@ from typing import Iterable, Sequence
 
 from dataforge.spark_setup import package_zip
 from dataforge.errors import DataforgeError, JobFailedError, StrictModeError, UsageError
-from dataforge.io import STDIN, AtomicFile, check_not_an_input, check_output_free, is_uri, local_path, resolve_inputs, spool_stdin
+from dataforge.io import (NO_ROOM, STDIN, AtomicFile, check_not_an_input, check_output_free, is_full, is_uri,
+                          local_path, resolve_inputs, spool_stdin)
 from dataforge.jobs.counters import display_path, read_counters
 from dataforge.jobs.output import cat_output_in_order, copy_output
 from dataforge.jobs.tasks import stop_tasks_in, use_stdlib_distutils
@@ -122,7 +123,7 @@ def run_job(
         except DataforgeError:
             raise
         except Exception as e:  # a task died, a cluster said no: one line for the user
-            raise JobFailedError(f"{runner} runner failed: {_first_line(e)}") from e
+            raise _job_failed(runner, e, mr_runner._get_local_tmp_dir()) from e
         read_counters(mr_runner.counters(), paths, summary)
         if spooled and summary.first_skip and summary.first_skip.startswith(display_path(spooled) + ":"):
             summary.first_skip = "<stdin>" + summary.first_skip[len(display_path(spooled)):]
@@ -181,6 +182,15 @@ def choose_runner(paths: Sequence[str]) -> str:
 
 def _reasons(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in counts.items())
+
+
+def _job_failed(runner: str, error: BaseException, tmp_dir: str) -> JobFailedError:
+    """The one line for a failed run; a full disk under the runner's temporary files says where."""
+    where = os.path.dirname(tmp_dir.rstrip("/")) or tmp_dir
+    if is_full(tmp_dir) or (isinstance(error, OSError) and error.errno in NO_ROOM):
+        return JobFailedError(f"{runner} runner failed: no space left on device for its temporary files in "
+                              f"{where} (TMPDIR names another place); nothing was written")
+    return JobFailedError(f"{runner} runner failed: {_first_line(error)}")
 
 
 def _first_line(error: BaseException) -> str:
