@@ -41,6 +41,7 @@ class Matches:
     master_rows: Optional[int] = None
     master_names: Optional[int] = None
     seconds: dict = field(default_factory=dict)
+    model: object = None  # --learn: the PairModel that decided the pairs (dataforge.dedup.learn)
 
 
 def _usable(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +103,17 @@ def _best_per_pair(a: np.ndarray, b: np.ndarray, scores: np.ndarray, width: int)
     return a[keep], b[keep], scores[keep]
 
 
+def normalised(values: pd.Series) -> np.ndarray:
+    """A column's values after :func:`normalise_value`, "" for a missing one."""
+    return values.map(lambda v: normalise_value(str(v)) if isinstance(v, str) or pd.notna(v) else "") \
+        .to_numpy(dtype=object)
+
+
 def _agree(left: np.ndarray, right: np.ndarray, left_values: pd.DataFrame, right_values: pd.DataFrame) -> np.ndarray:
     """Pairs whose records have the same non-empty normalised value in every --also column."""
     keep = np.ones(len(left), bool)
     for column in left_values.columns:
-        lv = left_values[column].map(lambda v: normalise_value(str(v)) if isinstance(v, str) or pd.notna(v) else "")
-        rv = right_values[column].map(lambda v: normalise_value(str(v)) if isinstance(v, str) or pd.notna(v) else "")
-        lv, rv = lv.to_numpy(dtype=object)[left], rv.to_numpy(dtype=object)[right]
+        lv, rv = normalised(left_values[column])[left], normalised(right_values[column])[right]
         keep &= (lv == rv) & (lv != "")
     return keep
 
@@ -123,23 +128,11 @@ def _refine(names: np.ndarray, a: np.ndarray, b: np.ndarray, options: MatchOptio
     return scores
 
 
-def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
-                 against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
-                 against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
-                 progress: Progress = None, product: Product = top_n_pairs) -> Matches:
-    """Pairs of records whose names match; see :func:`match_names` for the arguments.
-
-    *product* computes the top-N cosine product, with the signature of
-    :func:`~dataforge.dedup.kernel.top_n_pairs` (the default, on this
-    machine); ``SparkEngine(session).top_n_pairs`` runs it on Spark
-    (:mod:`dataforge.dedup.spark`).  Everything else is the same either way.
-    """
-    options = options.check()
-    names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
-    ids = names.index.to_series() if ids is None else pd.Series(ids)
-    if len(ids) != len(names):
-        raise UsageError(f"{len(ids)} ids for {len(names)} names")
-    seconds: dict = {}
+def candidate_pairs(names: pd.Series, against: Optional[pd.Series], options: MatchOptions, product: Product,
+                    progress: Progress, seconds: dict):
+    """Record pairs whose names score above the options' candidate threshold: the names grouped
+    by distinct name (:class:`_ByName`, for *names* and for *against*), and the pairs' rows and
+    scores (with refine, rescored and cut at the threshold).  The same name is a pair at 1.0."""
     started = time.perf_counter()
     mine = _ByName(names)
     if against is None:
@@ -163,11 +156,8 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
         scores = np.concatenate([scores, np.ones(len(same_left))])
         swap = left > right  # the earlier record on the left
         left, right = np.where(swap, right, left), np.where(swap, left, right)
-        right_names, right_ids = names, ids
-        master_rows = master_names = None
+        theirs = mine
     else:
-        against = pd.Series(against) if not isinstance(against, pd.Series) else against
-        against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
         theirs = _ByName(against)
         vocabulary = pd.unique(np.concatenate([mine.distinct, theirs.distinct]))
         vectors = _vectors(list(vocabulary), options)  # fitted on both lists, as string_grouper does
@@ -185,8 +175,55 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
             rows, cols, scores = rows[keep], cols[keep], scores[keep]
         left, right, k = mine.cross(rows, theirs, cols)
         scores = scores[k]
-        right_names, right_ids = against, against_ids
-        master_rows, master_names = len(against), len(theirs.distinct)
+    return mine, theirs, left, right, scores
+
+
+def pair_frame(ids: pd.Series, names: pd.Series, right_ids: pd.Series, right_names: pd.Series, left: np.ndarray,
+               right: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """The pairs as PAIR_COLUMNS: each side's id and name, and the similarity."""
+    return pd.DataFrame({
+        "left_id": ids.to_numpy(dtype=object)[left], "left_name": names.to_numpy(dtype=object)[left],
+        "right_id": right_ids.to_numpy(dtype=object)[right], "right_name": right_names.to_numpy(dtype=object)[right],
+        "similarity": np.asarray(scores, np.float64),
+    }, columns=PAIR_COLUMNS)
+
+
+def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: Optional[pd.Series] = None,
+                 against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
+                 against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
+                 progress: Progress = None, product: Product = top_n_pairs, labels: Optional[pd.DataFrame] = None,
+                 model=None, explain: bool = False) -> Matches:
+    """Pairs of records whose names match; see :func:`match_names` for the arguments.
+
+    With ``options.learn`` (or a saved *model*, or *labels*) the pairs are decided by a model
+    learned from the records (:mod:`dataforge.dedup.learn`): *labels* are a person's decisions
+    (left_id, right_id, label: yes/no/unsure), *model* a :class:`~dataforge.dedup.learn.PairModel`
+    applied instead of learning one, and *explain* adds each measure's part of the weight.
+
+    *product* computes the top-N cosine product, with the signature of
+    :func:`~dataforge.dedup.kernel.top_n_pairs` (the default, on this
+    machine); ``SparkEngine(session).top_n_pairs`` runs it on Spark
+    (:mod:`dataforge.dedup.spark`).  Everything else is the same either way.
+    """
+    names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
+    ids = names.index.to_series() if ids is None else pd.Series(ids)
+    if len(ids) != len(names):
+        raise UsageError(f"{len(ids)} ids for {len(names)} names")
+    if against is not None:
+        against = pd.Series(against) if not isinstance(against, pd.Series) else against
+        against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
+    if options.learn or model is not None or labels is not None:
+        from dataforge.dedup.learn import learned_matches
+
+        return learned_matches(names, ids, against=against, against_ids=against_ids, also=also,
+                               against_also=against_also, options=options, progress=progress, product=product,
+                               labels=labels, model=model, explain=explain)
+    options = options.check()
+    seconds: dict = {}
+    started = time.perf_counter()
+    mine, theirs, left, right, scores = candidate_pairs(names, against, options, product, progress, seconds)
+    right_names, right_ids = (names, ids) if against is None else (against, against_ids)
+    master_rows, master_names = (None, None) if against is None else (len(against), len(theirs.distinct))
     if also is not None and len(also.columns):
         keep = _agree(left, right, also.reset_index(drop=True),
                       (also if against is None else against_also).reset_index(drop=True))
@@ -194,11 +231,7 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     scores = np.minimum(scores, 1.0)  # a cosine; float sums can land a hair above 1
     order = np.lexsort((right, left, -scores))
     left, right, scores = left[order], right[order], scores[order]
-    pairs = pd.DataFrame({
-        "left_id": ids.to_numpy(dtype=object)[left], "left_name": names.to_numpy(dtype=object)[left],
-        "right_id": right_ids.to_numpy(dtype=object)[right], "right_name": right_names.to_numpy(dtype=object)[right],
-        "similarity": scores.astype(np.float64),
-    }, columns=PAIR_COLUMNS)
+    pairs = pair_frame(ids, names, right_ids, right_names, left, right, scores)
     seconds["total"] = time.perf_counter() - started
     return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(mine.distinct),
                    skipped=len(names) - len(mine.positions), master_rows=master_rows, master_names=master_names,
@@ -223,13 +256,15 @@ def groups_of(matches: Matches, names: pd.Series, ids: Optional[pd.Series] = Non
     n = len(names)
     ids = names.index.to_series() if ids is None else pd.Series(ids)
     id_values, name_values = ids.to_numpy(dtype=object), names.to_numpy(dtype=object)
+    # the learned mode's weight orders pairs more finely than its probability, which saturates at 1
+    scores = matches.pairs["match_weight" if "match_weight" in matches.pairs.columns else "similarity"].to_numpy()
     if against is None:
-        rep = center_groups(n, matches.left, matches.right, matches.pairs["similarity"].to_numpy()) \
+        rep = center_groups(n, matches.left, matches.right, scores) \
             if grouping == "center" else component_groups(n, matches.left, matches.right)
         group_id, group_name = id_values[rep], name_values[rep]
     else:
         against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
-        best = best_match_groups(n, matches.left, matches.right, matches.pairs["similarity"].to_numpy())
+        best = best_match_groups(n, matches.left, matches.right, scores)
         matched = best >= 0
         group_id, group_name = id_values.copy(), name_values.copy()
         group_id[matched] = against_ids.to_numpy(dtype=object)[best[matched]]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Sequence
 
 from rapidfuzz.distance import OSA
 
@@ -29,6 +29,7 @@ DASH_COMMA = re.compile(r"[\-\,]")
 SPACES = re.compile(r"\s+")
 _JOINED = re.compile(r"['\u2019.]")  # O'NEILL -> ONEILL, L.T.D. -> LTD
 _SEPARATORS = re.compile(r"[^0-9A-Z&]+")
+_DIGITS = re.compile(r"[0-9]+")
 _PUNCT_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 # a legal form this long misspelt by one edit ("LIMTED", "LMIITED") is still the legal form
 TYPO_FORM_MIN = 6
@@ -99,6 +100,11 @@ def name_words(name: str) -> list[str]:
     misspelt by one letter ("LIMTED"); a trailing AND left behind goes too.
     A name that is nothing but legal forms (after a leading THE) keeps its words.
     """
+    return split_legal_form(name)[0]
+
+
+def split_legal_form(name: str) -> tuple[list[str], list[str]]:
+    """*name*'s words, and the legal forms taken off their end (:func:`name_words`)."""
     words = plain_words(name)
     forms = legal_forms()[0]
     end, first = len(words), 2 if words[:1] == ["THE"] else 1
@@ -112,7 +118,71 @@ def name_words(name: str) -> list[str]:
                 end -= 1
                 continue
             break
-    return words[:end]
+    return words[:end], words[end:]
+
+
+@lru_cache(maxsize=1)
+def _legal_classes() -> dict[str, str]:
+    """cleanco's legal forms (as plain words joined by a space) -> their type ("LTD" -> Limited)."""
+    from cleanco import typesources
+
+    return {" ".join(plain_words(form)): kind for kind, form in typesources()}
+
+
+def legal_form_class(name: str) -> str:
+    """The kind of legal form *name* ends with ("LIMITED" and "LTD" are both Limited), by
+    cleanco's types; "" for none.  A form cleanco does not type is its own kind (its last
+    word; a misspelt long form is the form it is closest to).  A name with no legal form at
+    its end takes the last typed form among its later words ("A & M SECURITIES LLC /BD": LLC)."""
+    classes = _legal_classes()
+    words, tail = split_legal_form(name)
+    words = words[1:]
+    for end in range(len(words), 0, -1):
+        if tail:
+            break
+        for size in (3, 2, 1):
+            kind = classes.get(" ".join(words[max(end - size, 0):end])) if end - size >= 0 else None
+            if kind:
+                return kind
+    words = [w for w in tail if w != "AND"]
+    if not words:
+        return ""
+    for start in range(len(words)):  # the longest typed form at the end ("AND CO LTD": LTD)
+        kind = classes.get(" ".join(words[start:]))
+        if kind:
+            return kind
+    last = words[-1]
+    if _is_typo_form(last):
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        form = process.extractOne(last, legal_forms()[1], scorer=OSA.distance)[0]
+        return classes.get(form, form)
+    return last
+
+
+_ROMAN = re.compile(r"^(?=[IVXL]{2,}$)L?X{0,3}(IX|IV|V?I{0,3})$")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
+
+
+def _roman(word: str) -> int:
+    total = 0
+    for k, c in enumerate(word):
+        value = _ROMAN_VALUES[c]
+        total += -value if k + 1 < len(word) and _ROMAN_VALUES[word[k + 1]] > value else value
+    return total
+
+
+def designators(name: str) -> list[str]:
+    """The numbers and designators of *name*: each run of digits (leading zeros off) and
+    each roman numeral of two letters or more, as its number ("FUND III 2005-1" -> 3, 2005, 1)."""
+    found = []
+    for word in plain_words(name):
+        if _ROMAN.match(word):
+            found.append(str(_roman(word)))
+        else:
+            found.extend(d.lstrip("0") or "0" for d in _DIGITS.findall(word))
+    return found
 
 
 def strip_legal_form(name: str) -> str:

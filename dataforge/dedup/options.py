@@ -17,6 +17,10 @@ DEFAULT_REFINE_THRESHOLD = 0.9
 # the 3-gram cosine a pair needs to be rescored by --refine: the seed's own pairs (97% of the
 # true pairs of the company benchmark); 0.5 finds a few more but makes the product 2-3x slower
 REFINE_CANDIDATE_THRESHOLD = 0.6
+# --learn: the decision is match_probability above this; candidates come from the 3-gram product of
+# each record's key (its name and --also values) above LEARN_CANDIDATE_THRESHOLD
+DEFAULT_LEARN_THRESHOLD = 0.5
+LEARN_CANDIDATE_THRESHOLD = 0.4
 DEFAULT_TOP = 10
 DEFAULT_COLUMN = "CompanyName"
 DEFAULT_ID_COLUMN = "CompanyNumber"  # Companies House's; used when the file has it and no id column is given
@@ -48,12 +52,17 @@ class MatchOptions(NamedTuple):
     block_rows: int = DEFAULT_BLOCK_ROWS  # distinct names a block of the product
     kernel: str = "auto"  # auto | pruned | brute: how the product is computed; same pairs and scores
     refine: bool = False  # rescore the 3-gram candidates on distinctive words (dataforge.dedup.refine)
+    learn: bool = False  # decide pairs by a model learned from the records (dataforge.dedup.learn)
 
     def check(self) -> "MatchOptions":
         """Raise UsageError for a value no run could use; return the options with the
         threshold filled in (None is the mode's default)."""
+        if self.refine and self.learn:
+            raise UsageError("--refine and --learn are two modes: give one")
         if self.threshold is None:
-            return self._replace(threshold=DEFAULT_REFINE_THRESHOLD if self.refine else DEFAULT_THRESHOLD).check()
+            default = DEFAULT_LEARN_THRESHOLD if self.learn else DEFAULT_REFINE_THRESHOLD if self.refine \
+                else DEFAULT_THRESHOLD
+            return self._replace(threshold=default).check()
         if not (isinstance(self.threshold, (int, float)) and 0 <= self.threshold < 1 and math.isfinite(self.threshold)):
             raise UsageError(f"threshold must be at least 0 and below 1, not {self.threshold!r}")
         for name, low in (("top", 0), ("ngram", 1), ("threads", 0), ("block_rows", 1)):
@@ -66,5 +75,7 @@ class MatchOptions(NamedTuple):
 
     @property
     def candidate_threshold(self) -> float:
-        """What the 3-gram product keeps: the threshold, or with refine the candidates to rescore."""
+        """What the 3-gram product keeps: the threshold, or the candidates to rescore (refine) or to decide (learn)."""
+        if self.learn:
+            return LEARN_CANDIDATE_THRESHOLD
         return min(REFINE_CANDIDATE_THRESHOLD, self.threshold) if self.refine else self.threshold

@@ -1,0 +1,625 @@
+"""``--learn``: decide which candidate pairs match by a model learned from the file itself.
+
+A Fellegi-Sunter model, as splink and the record-linkage literature use it,
+built for the case splink handles worst: when the only evidence is a name.
+
+1. **Candidates.**  Each record's key (its name, then its ``--also`` values)
+   goes through the exact pruned 3-gram TF-IDF product at
+   :data:`~dataforge.dedup.options.LEARN_CANDIDATE_THRESHOLD` (0.4), which
+   finds every true pair the names alone find at 0.5 and the pairs whose
+   names differ but whose other fields agree.
+2. **Comparisons.**  Every candidate pair gets a level in each measure
+   (:data:`MEASURES`, plus one a ``--also`` column), each carrying its own
+   evidence rather than five views of one spelling:
+
+   - ``name``: the seed's 3-gram cosine of the names, in bands;
+   - ``words``: the soft TF-IDF of their words (``--refine``'s score:
+     common words and legal forms count for little);
+   - ``numbers``: their numbers and designators (digits, roman numerals:
+     "FUND II" against "FUND III" differ);
+   - ``legal_form``: the kind of legal form, by cleanco's types (LTD and
+     LIMITED are one kind; LLC and LP are not);
+   - ``rare_word``: each name's most distinctive word (highest idf) the same,
+     alike (rapidfuzz Indel at least 0.8) or not;
+   - each ``--also`` column: exact, close (one edit, or Jaro-Winkler at
+     least 0.9, by rapidfuzz) or different.  A value that differs lowers the
+     weight; it does not veto.
+
+   A measure with nothing to compare (no numbers on either side, an empty
+   postcode) is missing and counts for nothing.
+3. **Estimation.**  EM over the distinct comparison patterns of the candidate
+   pairs estimates each level's m (its share among matches) and u (among
+   non-matches) and the prior that a candidate pair matches, all within the
+   candidate set: no labels, no prior from random pairs (which is about 1e-6
+   and which one name cannot outweigh).  An exact level is adjusted for how
+   common the value is (a shared rare surname says more than a shared
+   SMITH), relative to the typical exactly agreeing pair.
+4. **Decision.**  ``match_weight`` is the log2 Bayes factor plus the prior's
+   log2 odds; ``match_probability`` is 2^w / (1 + 2^w); a pair matches when the
+   probability is above the threshold (0.5 by default).
+
+Labels (``left_id,right_id,label`` with yes/no/unsure) are a person's
+decisions: a labelled pair is decided as labelled, and in EM its class is
+fixed and weighted so that labels are at least :data:`LABEL_SHARE` of the
+pairs, so that pairs like it move too.  The model is saved as versioned JSON
+(:meth:`PairModel.save`, :func:`load_model`), never a pickle, and a saved one
+scores tomorrow's file the same way without retraining.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from dataforge.dedup.normalise import designators, legal_form_class
+from dataforge.dedup.options import MatchOptions
+from dataforge.errors import UsageError
+from dataforge.progress import Progress
+
+MODEL_FORMAT = "dataforge-match-model"
+MODEL_VERSION = 1
+# the measures of the names, their levels best first (with the bands that make them)
+WORD_BANDS = (0.95, 0.85, 0.7)
+COSINE_BANDS = (0.85, 0.7)
+
+
+def _band_labels(what: str, bands: tuple) -> list:
+    return [f"{what} >= {b}" for b in bands] + [f"{what} < {bands[-1]}"]
+
+
+# one measure of the names' spelling: the words and the 3-gram cosine are two views of it, so
+# their levels are joint (as independent measures they would count the same evidence twice)
+NAME_LEVELS = ("same name",) + tuple(f"{w}, {c}" for w in _band_labels("words", WORD_BANDS)
+                                    for c in _band_labels("3-grams", COSINE_BANDS))
+MEASURES = {
+    "name": NAME_LEVELS,
+    "numbers": ("same", "some shared", "on one side only", "differ"),
+    "legal_form": ("same kind", "on one side only", "differ"),
+}
+ALSO_LEVELS = ("exact", "close", "differ")
+ALSO_PREFIX = "also_"
+# an --also value this alike (rapidfuzz Jaro-Winkler), or one edit away, is close
+CLOSE_SIMILARITY = 0.9
+# a term-frequency adjustment is at most this many bits either way
+TF_CLIP = 5.0
+# labelled pairs weigh at least this share of all the pairs in EM
+LABEL_SHARE = 0.05
+EM_MAX_ITERATIONS = 1000
+EM_TOLERANCE = 1e-7
+PROBABILITY_FLOOR = 1e-6  # no level's m or u is taken as 0 (its weight would be infinite)
+LABELS = ("yes", "no", "unsure")
+LABEL_COLUMNS = ("left_id", "right_id", "label")
+ROWS_A_CHUNK = 1_000_000
+
+
+def measure_names(also: list) -> list:
+    return list(MEASURES) + [ALSO_PREFIX + str(c) for c in also]
+
+
+@dataclass
+class PairModel:
+    """What decides a pair: each measure's levels with their m and u, the prior, the threshold,
+    and what it was learned on (the --also columns and how candidates were found)."""
+
+    measures: list  # names, in order
+    levels: list  # per measure, the level labels best first
+    m: list  # per measure, an array: P(level | match)
+    u: list  # per measure: P(level | non-match)
+    prior: float  # P(match) of a candidate pair
+    threshold: float = 0.5
+    also: list = field(default_factory=list)
+    candidates: dict = field(default_factory=dict)  # ngram, threshold, top, strip_legal, phonetic
+    trained: dict = field(default_factory=dict)  # pairs, labels, iterations
+
+    def bayes_factors(self) -> list:
+        """Per measure, each level's log2(m / u)."""
+        return [np.log2(m / u) for m, u in zip(self.m, self.u)]
+
+    def as_dict(self) -> dict:
+        return {"format": MODEL_FORMAT, "version": MODEL_VERSION, "prior": self.prior, "threshold": self.threshold,
+                "also": list(self.also), "candidates": dict(self.candidates), "trained": dict(self.trained),
+                "measures": [{"name": n, "levels": list(levels), "m": [float(x) for x in m],
+                              "u": [float(x) for x in u]}
+                             for n, levels, m, u in zip(self.measures, self.levels, self.m, self.u)]}
+
+    def save(self, out) -> None:
+        """Write the model as JSON to the binary stream *out*."""
+        out.write(json.dumps(self.as_dict(), indent=1).encode("utf-8") + b"\n")
+
+    def check_columns(self, also: list, source: str = "the model") -> None:
+        """Refuse to score records whose --also columns are not the ones the model learned on."""
+        if [str(c) for c in also] != self.also:
+            learned = ", ".join(self.also) or "no --also column"
+            given = ", ".join(map(str, also)) or "no --also column"
+            raise UsageError(f"{source} was learned with {learned}; this run gives {given}: give the same --also "
+                             f"columns, in the same order, or learn a new model")
+
+
+def _bad(source: str, why: str) -> UsageError:
+    return UsageError(f"{source}: not a usable dataforge match model ({why})")
+
+
+def model_from_dict(data, source: str = "model") -> PairModel:
+    """A :class:`PairModel` from its JSON form, checked field by field."""
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        raise _bad(source, f"its format is not {MODEL_FORMAT!r}")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _bad(source, f"version {version!r}")
+    if version > MODEL_VERSION:
+        raise UsageError(f"{source}: a model of version {version}, newer than this dataforge reads "
+                         f"({MODEL_VERSION}): upgrade dataforge")
+    prior, threshold, also = data.get("prior"), data.get("threshold"), data.get("also")
+    if not _finite(prior) or not 0 < prior < 1:
+        raise _bad(source, f"prior {prior!r}")
+    if not _finite(threshold) or not 0 <= threshold < 1:
+        raise _bad(source, f"threshold {threshold!r}")
+    if not isinstance(also, list) or not all(isinstance(c, str) for c in also):
+        raise _bad(source, "also is not a list of column names")
+    candidates = data.get("candidates")
+    if not isinstance(candidates, dict):
+        raise _bad(source, "no candidates")
+    for key, kind in (("ngram", int), ("top", int), ("threshold", float), ("strip_legal", bool),
+                      ("phonetic", bool)):
+        value = candidates.get(key)
+        if not isinstance(value, (int, float) if kind is float else kind) or (kind is int and isinstance(value, bool)):
+            raise _bad(source, f"candidates.{key} {value!r}")
+    measures = data.get("measures")
+    expected = measure_names(also)
+    if not isinstance(measures, list) or [m.get("name") if isinstance(m, dict) else None
+                                          for m in measures] != expected:
+        raise _bad(source, f"its measures are not {', '.join(expected)}")
+    levels, ms, us = [], [], []
+    for measure in measures:
+        want = ALSO_LEVELS if measure["name"].startswith(ALSO_PREFIX) else MEASURES[measure["name"]]
+        if measure.get("levels") != list(want):
+            raise _bad(source, f"the levels of {measure['name']}")
+        for key, into in (("m", ms), ("u", us)):
+            values = measure.get(key)
+            if not (isinstance(values, list) and len(values) == len(want) and all(_finite(v) and 0 < v <= 1
+                                                                                  for v in values)
+                    and abs(sum(values) - 1) < 1e-6):
+                raise _bad(source, f"{measure['name']}.{key} is not {len(want)} probabilities summing to 1")
+            into.append(np.asarray(values, np.float64))
+        levels.append(list(want))
+    trained = data.get("trained") if isinstance(data.get("trained"), dict) else {}
+    return PairModel(measures=expected, levels=levels, m=ms, u=us, prior=float(prior), threshold=float(threshold),
+                     also=list(also), candidates=dict(candidates), trained=trained)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_model(path: str) -> PairModel:
+    """Read and check a saved model; a missing, corrupt or foreign file is a UsageError."""
+    from dataforge.io import local_path
+
+    try:
+        with open(local_path(path), "rb") as f:
+            raw = f.read(64 * 1024 * 1024 + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a model file") from None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the model ({e.strerror})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise _bad(path, f"not JSON: {str(e).splitlines()[0][:80]}") from None
+    return model_from_dict(data, path)
+
+
+# ---------------------------------------------------------------- labels
+
+def read_labels(path: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """A labels CSV (left_id,right_id,label; yes/no/unsure) as a DataFrame with each row's line."""
+    from dataforge.io import local_path
+
+    try:
+        frame = pd.read_csv(local_path(path), dtype=str, keep_default_na=False, encoding=encoding)
+    except FileNotFoundError:
+        raise UsageError(f"--labels {path}: no such file") from None
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"--labels {path}: empty; it needs a header left_id,right_id,label") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, IsADirectoryError) as e:
+        raise UsageError(f"--labels {path}: not a labels CSV ({str(e).splitlines()[0][:100]})") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame["line"] = np.arange(len(frame)) + 2
+    return check_labels(frame, f"--labels {path}")
+
+
+def check_labels(labels: pd.DataFrame, source: str = "labels") -> pd.DataFrame:
+    """The labels with their columns and values checked; a bad one is a UsageError naming its line."""
+    missing = [c for c in LABEL_COLUMNS if c not in labels.columns]
+    if missing:
+        raise UsageError(f"{source}: no {', '.join(missing)} column (it needs {', '.join(LABEL_COLUMNS)})")
+    labels = labels.copy()
+    if "line" not in labels.columns:
+        labels["line"] = np.arange(len(labels)) + 2
+    labels["label"] = labels["label"].astype(str).str.strip().str.lower()
+    for column in ("left_id", "right_id"):
+        labels[column] = labels[column].astype(str).str.strip()
+    for row in labels.itertuples(index=False):
+        if row.label not in LABELS:
+            raise UsageError(f"{source} line {row.line}: label {row.label!r} is not one of {', '.join(LABELS)}")
+        if row.left_id == "" or row.right_id == "":
+            raise UsageError(f"{source} line {row.line}: an empty id")
+    return labels
+
+
+def _label_positions(labels: pd.DataFrame, ids: pd.Series, right_ids: pd.Series, one_list: bool, source: str):
+    """Each label's record positions on the two sides."""
+    def index_of(values: pd.Series) -> dict:
+        keys = values.astype(str).str.strip().to_numpy(dtype=object)
+        return {k: i for i, k in reversed(list(enumerate(keys)))}  # the first record with an id
+
+    left_of, right_of = index_of(ids), (None if one_list else index_of(right_ids))
+    right_of = left_of if one_list else right_of
+    left, right = np.empty(len(labels), np.int64), np.empty(len(labels), np.int64)
+    for k, row in enumerate(labels.itertuples(index=False)):
+        for side, key, where in (("left", row.left_id, left_of), ("right", row.right_id, right_of)):
+            if key not in where:
+                whose = "" if one_list else (" in the input" if side == "left" else " in the master list")
+                raise UsageError(f"{source} line {row.line}: no record{whose} has id {key!r}")
+        left[k], right[k] = left_of[row.left_id], right_of[row.right_id]
+        if one_list and left[k] == right[k]:
+            raise UsageError(f"{source} line {row.line}: pairs record {row.left_id!r} with itself")
+    if one_list:
+        left, right = np.minimum(left, right), np.maximum(left, right)
+    return left, right
+
+
+# ---------------------------------------------------------------- comparisons
+
+def _row_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """The dot product of row rows_a[k] of *a* with row rows_b[k] of *b*, a chunk at a time."""
+    out = np.empty(len(rows_a))
+    for start in range(0, len(rows_a), ROWS_A_CHUNK):
+        stop = start + ROWS_A_CHUNK
+        out[start:stop] = np.asarray(a[rows_a[start:stop]].multiply(b[rows_b[start:stop]]).sum(axis=1)).ravel()
+    return out
+
+
+def _bands(values: np.ndarray, bands: tuple) -> np.ndarray:
+    """Level k for a value at least bands[k] (bands descending); len(bands) below the last."""
+    return np.searchsorted(-np.asarray(bands), -values, side="right").astype(np.int8)
+
+
+def _sets(per_name: list) -> sp.csr_matrix:
+    """Names x the distinct items of each, as 0/1."""
+    vocabulary: dict = {}
+    rows, cols = [], []
+    for k, items in enumerate(per_name):
+        for item in set(items):
+            rows.append(k)
+            cols.append(vocabulary.setdefault(item, len(vocabulary)))
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(per_name), max(len(vocabulary), 1)))
+
+
+class _Names:
+    """What the measures need of each distinct name, computed once."""
+
+    def __init__(self, names: np.ndarray, options: MatchOptions):
+        from dataforge.dedup.match import _vectors
+        from dataforge.dedup.refine import WordVectors
+
+        self.names = names
+        self.options = options
+        self.vectors = _vectors(list(names), options)
+        self.words = WordVectors(list(names))
+        self.numbers = _sets([designators(n) for n in names])
+        self.number_count = np.diff(self.numbers.indptr)
+        kinds = pd.factorize(pd.Series([legal_form_class(n) for n in names], dtype=object))
+        self.legal = np.where(kinds[1][kinds[0]] == "", -1, kinds[0]) if len(names) else np.empty(0, np.int64)
+
+    def levels(self, a: np.ndarray, b: np.ndarray, threads: int) -> tuple:
+        """The name measures' levels for the name pairs (a[k], b[k]), and their 3-gram cosines."""
+        from dataforge.dedup.refine import soft_scores
+
+        cosine = np.minimum(_row_dots(self.vectors, self.vectors, a, b), 1.0)
+        same = self.names[a] == self.names[b]
+        cosine = np.where(same, 1.0, cosine)
+        words = _bands(soft_scores(self.words, a, b, threads), WORD_BANDS)  # no words: the last band
+        joint = 1 + words * (len(COSINE_BANDS) + 1) + _bands(cosine, COSINE_BANDS)
+        name = np.where(same, 0, joint).astype(np.int8)
+        shared = _row_dots(self.numbers, self.numbers, a, b)
+        na, nb = self.number_count[a], self.number_count[b]
+        numbers = np.select([(na == 0) & (nb == 0), (shared == na) & (shared == nb), shared > 0, (na == 0) | (nb == 0)],
+                            [-1, 0, 1, 2], 3).astype(np.int8)
+        la, lb = self.legal[a], self.legal[b]
+        legal = np.select([(la < 0) & (lb < 0), la == lb, (la < 0) | (lb < 0)], [-1, 0, 1], 2).astype(np.int8)
+        return [name, numbers, legal], cosine
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray, width: int):
+    """The distinct unordered pairs of (a, b), and where each pair is among them."""
+    key = np.minimum(a, b).astype(np.int64) * max(width, 1) + np.maximum(a, b)
+    unique, inverse = np.unique(key, return_inverse=True)
+    return unique // max(width, 1), unique % max(width, 1), inverse
+
+
+def _value_levels(values: np.ndarray, a: np.ndarray, b: np.ndarray, threads: int) -> np.ndarray:
+    """An --also column's level for value pairs (a[k], b[k]) of *values* ("" is missing)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    level = np.where(a == b, 0, 2).astype(np.int8)
+    differ = np.flatnonzero(a != b)
+    if len(differ):
+        ua, ub, inverse = _distinct_pairs(a[differ], b[differ], len(values))
+        left, right = list(values[ua]), list(values[ub])
+        workers = threads or -1
+        edits = process.cpdist(left, right, scorer=OSA.distance, workers=workers)
+        alike = process.cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=workers)
+        level[differ] = np.where((edits <= 1) | (alike >= CLOSE_SIMILARITY), 1, 2)[inverse]
+    level[(values[a] == "") | (values[b] == "")] = -1
+    return level
+
+
+@dataclass
+class Comparisons:
+    """Every pair's level in each measure (-1: missing) and each exact level's term-frequency adjustment."""
+
+    levels: np.ndarray  # pairs x measures, int8
+    tf: np.ndarray  # pairs x measures, bits (0 where no adjustment applies)
+    cosine: np.ndarray  # the names' 3-gram cosine: the pairs' similarity
+
+
+def _frequencies(codes: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Each record's value's share of the records with a value."""
+    counts = np.bincount(codes[~missing], minlength=int(codes.max()) + 1 if len(codes) else 0)
+    share = counts / max(int((~missing).sum()), 1)
+    return share[codes]
+
+
+def _tf_adjustment(frequency_left: np.ndarray, frequency_right: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """log2(typical exact pair's value share / this pair's), clipped: a rare shared value says more."""
+    out = np.zeros(len(exact))
+    if exact.any():
+        share = np.maximum(frequency_left[exact], frequency_right[exact])
+        typical = np.exp(np.mean(np.log(share)))
+        out[exact] = np.clip(np.log2(typical / share), -TF_CLIP, TF_CLIP)
+    return out
+
+
+def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: list, left: np.ndarray,
+            right: np.ndarray, options: MatchOptions) -> Comparisons:
+    """The comparison vectors of record pairs (left[k] of *names*, right[k] of *right_names*);
+    *also* and *right_also* are each side's --also columns, normalised."""
+    both = np.concatenate([names, right_names]).astype(object)
+    codes, distinct = pd.factorize(both)
+    distinct = np.asarray(distinct, dtype=object)
+    offset = len(names)
+    lc, rc = codes[left], codes[offset + right]
+    ua, ub, inverse = _distinct_pairs(lc, rc, len(distinct))
+    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads)
+    columns = [level[inverse] for level in name_levels]
+    tf = [np.zeros(len(left)) for _ in columns]
+    frequency = _frequencies(codes, np.zeros(len(codes), bool))
+    tf[0] = _tf_adjustment(frequency[left], frequency[offset + right], columns[0] == 0)
+    for mine, theirs in zip(also, right_also):
+        values = np.concatenate([mine, theirs]).astype(object)
+        vcodes, vdistinct = pd.factorize(values)
+        vdistinct = np.asarray(vdistinct, dtype=object)
+        level = _value_levels(vdistinct, vcodes[left], vcodes[offset + right], options.threads)
+        frequency = _frequencies(vcodes, values == "")
+        columns.append(level)
+        tf.append(_tf_adjustment(frequency[left], frequency[offset + right], level == 0))
+    return Comparisons(levels=np.stack(columns, axis=1), tf=np.stack(tf, axis=1), cosine=cosine[inverse])
+
+
+# ---------------------------------------------------------------- estimation
+
+def _patterns(levels: np.ndarray, sizes: list):
+    """The distinct rows of *levels* and, for each row of *levels*, which one it is."""
+    radix = np.cumprod([1] + [s + 1 for s in sizes[:-1]]).astype(np.int64)
+    code = ((levels.astype(np.int64) + 1) * radix).sum(axis=1)
+    unique, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return levels[first], inverse.ravel()
+
+
+def _initial(size: int, good: bool) -> np.ndarray:
+    """A starting guess: matches mostly at the best levels, non-matches at the worst."""
+    shares = 0.5 ** np.arange(size, dtype=np.float64)
+    shares = shares if good else shares[::-1]
+    return shares / shares.sum()
+
+
+def _log_ratio(patterns: np.ndarray, m: list, u: list) -> np.ndarray:
+    """Each pattern's log2 Bayes factor."""
+    total = np.zeros(len(patterns))
+    for k in range(patterns.shape[1]):
+        level = patterns[:, k]
+        present = level >= 0
+        total[present] += np.log2(m[k][level[present]] / u[k][level[present]])
+    return total
+
+
+def estimate(levels: np.ndarray, sizes: list, fixed: Optional[np.ndarray] = None,
+             label_weight: float = 1.0) -> tuple:
+    """EM for a Fellegi-Sunter model on comparison vectors.
+
+    *levels* is pairs x measures (-1 missing), *sizes* each measure's number of
+    levels, *fixed* each pair's known class (1 match, 0 non-match, NaN unknown),
+    which counts *label_weight* times.  Returns (m, u, prior, iterations): per
+    measure the level probabilities among matches and non-matches, and the
+    share of matches.
+    """
+    patterns, which = _patterns(levels, sizes)
+    n_patterns = len(patterns)
+    fixed = np.full(len(levels), np.nan) if fixed is None else np.asarray(fixed, np.float64)
+    free = np.isnan(fixed)
+    count = np.bincount(which[free], minlength=n_patterns).astype(np.float64)
+    known_match = np.bincount(which[~free], weights=fixed[~free], minlength=n_patterns) * label_weight
+    known_other = np.bincount(which[~free], weights=1 - fixed[~free], minlength=n_patterns) * label_weight
+    labelled = bool((~free).any())
+    m = [_initial(s, True) for s in sizes]
+    u = [_initial(s, False) for s in sizes]
+    prior = 0.1
+    iterations = 0
+    for iterations in range(1, EM_MAX_ITERATIONS + 1):
+        logit = _log_ratio(patterns, m, u) + math.log2(prior / (1 - prior))
+        r = 1 / (1 + np.exp2(-np.clip(logit, -200, 200)))
+        as_match = count * r + known_match
+        as_other = count * (1 - r) + known_other
+        new_m, new_u = [], []
+        for k, size in enumerate(sizes):
+            level = patterns[:, k]
+            present = level >= 0
+            for weights, into in ((as_match, new_m), (as_other, new_u)):
+                mass = np.bincount(level[present], weights=weights[present], minlength=size)
+                mass = np.maximum(mass / mass.sum(), PROBABILITY_FLOOR) if mass.sum() > 0 \
+                    else np.full(size, 1 / size)
+                into.append(mass / mass.sum())
+        new_prior = float(np.clip(as_match.sum() / (as_match.sum() + as_other.sum()), PROBABILITY_FLOOR,
+                                  1 - PROBABILITY_FLOOR))
+        change = max([abs(new_prior - prior)] + [float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u)])
+        m, u, prior = new_m, new_u, new_prior
+        if change < EM_TOLERANCE:
+            break
+    if not labelled and sum(math.log2(mk[0] / uk[0]) for mk, uk in zip(m, u)) < 0:
+        m, u, prior = u, m, 1 - prior  # EM found the classes the other way round
+    return m, u, prior, iterations
+
+
+def weights(model: PairModel, comparisons: Comparisons) -> tuple:
+    """Each pair's match weight, and each measure's part of it (pairs x measures) and the prior's."""
+    factors = model.bayes_factors()
+    parts = np.zeros(comparisons.levels.shape)
+    for k, factor in enumerate(factors):
+        level = comparisons.levels[:, k]
+        present = level >= 0
+        parts[present, k] = factor[level[present]] + comparisons.tf[present, k]
+    prior = math.log2(model.prior / (1 - model.prior))
+    return prior + parts.sum(axis=1), parts, prior
+
+
+def probability(weight: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp2(-np.clip(weight, -1000, 1000)))
+
+
+# ---------------------------------------------------------------- the mode
+
+def _keys(names: pd.Series, also: Optional[pd.DataFrame], values: list) -> pd.Series:
+    """What the candidates are found on: the name, then the --also values, by spaces."""
+    if not values:
+        return names
+    from dataforge.dedup.match import _usable
+
+    keys = names.to_numpy(dtype=object).copy()
+    positions, usable = _usable(names)
+    joined = usable.astype(object)
+    for column in values:
+        part = column[positions]
+        joined = np.where(part == "", joined, joined + " " + part)
+    keys[positions] = joined
+    return pd.Series(keys, index=names.index)
+
+
+def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Series], against_ids, also,
+                    against_also, options: MatchOptions, progress: Progress, product, labels=None,
+                    model: Optional[PairModel] = None, explain: bool = False):
+    """:func:`~dataforge.dedup.match.find_matches` with ``learn``: see the module's text."""
+    from dataforge.dedup.match import Matches, _ByName, candidate_pairs, normalised, pair_frame
+
+    started = time.perf_counter()
+    seconds: dict = {}
+    also_columns = [] if also is None else [str(c) for c in also.columns]
+    if model is not None:
+        model.check_columns(also_columns)
+        c = model.candidates
+        options = options._replace(ngram=c["ngram"], top=c["top"], strip_legal=c["strip_legal"],
+                                   phonetic=c["phonetic"],
+                                   threshold=model.threshold if options.threshold is None else options.threshold)
+    options = options._replace(learn=True, refine=False).check()
+    one_list = against is None
+    right_names = names if one_list else against
+    right_ids = ids if one_list else against_ids
+    if labels is not None:
+        labels = check_labels(labels)
+        label_left, label_right = _label_positions(labels, ids, right_ids, one_list, "labels")
+    mine_values = [normalised(also[c].reset_index(drop=True)) for c in also.columns] if also_columns else []
+    if not also_columns:
+        theirs_values = []
+    elif one_list:
+        theirs_values = mine_values
+    else:
+        theirs_values = [normalised(against_also[c].reset_index(drop=True)) for c in against_also.columns]
+    keys = _keys(names, also, mine_values)
+    right_keys = keys if one_list else _keys(against, against_also, theirs_values)
+    mine, theirs, left, right, _ = candidate_pairs(keys, None if one_list else right_keys, options, product,
+                                                   progress, seconds)
+    # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)
+    usable_left = np.zeros(len(names), bool)
+    usable_left[_ByName(names).positions] = True
+    usable_right = usable_left if one_list else np.isin(np.arange(len(against)), _ByName(against).positions)
+    keep = usable_left[left] & usable_right[right]
+    left, right = left[keep], right[keep]
+    label = np.full(len(left), "", dtype=object)
+    if labels is not None and len(labels):
+        width = len(right_names)
+        key = left.astype(np.int64) * width + right
+        label_key = label_left * width + label_right
+        where = pd.Index(key).get_indexer(label_key)
+        new = where < 0
+        _, first_new = np.unique(label_key[new], return_index=True)
+        add = np.flatnonzero(new)[first_new]
+        left = np.concatenate([left, label_left[add]])
+        right = np.concatenate([right, label_right[add]])
+        label = np.concatenate([label, np.full(len(add), "", dtype=object)])
+        position = pd.Index(left.astype(np.int64) * width + right).get_indexer(label_key)
+        label[position] = labels["label"].to_numpy(dtype=object)  # a later line overrides an earlier one
+        label[label == "unsure"] = ""
+    if progress is not None:
+        progress("comparing pairs")
+    step = time.perf_counter()
+    name_text = names.to_numpy(dtype=object).astype(str)
+    right_text = right_names.to_numpy(dtype=object).astype(str)
+    comparisons = compare(np.asarray(name_text, object), np.asarray(right_text, object), mine_values,
+                          theirs_values, left, right, options)
+    seconds["compare"] = time.perf_counter() - step
+    step = time.perf_counter()
+    if model is None:
+        if progress is not None:
+            progress("learning the pair model")
+        sizes = [len(MEASURES[n]) if n in MEASURES else len(ALSO_LEVELS) for n in measure_names(also_columns)]
+        fixed = np.where(label == "yes", 1.0, np.where(label == "no", 0.0, np.nan))
+        labelled = int((~np.isnan(fixed)).sum())
+        share = LABEL_SHARE * (len(left) - labelled) / labelled if labelled else 1.0
+        m, u, prior, iterations = estimate(comparisons.levels, sizes, fixed, max(1.0, share))
+        measures = measure_names(also_columns)
+        model = PairModel(measures=measures, levels=[list(MEASURES.get(n, ALSO_LEVELS)) for n in measures], m=m,
+                          u=u, prior=prior, threshold=options.threshold, also=also_columns,
+                          candidates=dict(ngram=options.ngram, threshold=options.candidate_threshold,
+                                          top=options.top, strip_legal=options.strip_legal,
+                                          phonetic=options.phonetic),
+                          trained=dict(pairs=int(len(left)), labels=labelled, iterations=iterations))
+        seconds["learn"] = time.perf_counter() - step
+    weight, parts, prior_weight = weights(model, comparisons)
+    chance = probability(weight)
+    decided = np.where(label == "yes", True, np.where(label == "no", False, chance > options.threshold))
+    order = np.flatnonzero(decided)
+    order = order[np.lexsort((right[order], left[order], -weight[order]))]
+    left, right = left[order], right[order]
+    pairs = pair_frame(ids, names, right_ids, right_names, left, right, comparisons.cosine[order])
+    pairs["match_probability"] = chance[order]
+    pairs["match_weight"] = weight[order]
+    if labels is not None:
+        pairs["label"] = label[order]
+    if explain:
+        pairs["weight_prior"] = prior_weight
+        for k, name in enumerate(model.measures):
+            pairs[f"weight_{name}"] = parts[order, k]
+    seconds["total"] = time.perf_counter() - started
+    return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(_ByName(names).distinct),
+                   skipped=len(names) - int(usable_left.sum()),
+                   master_rows=None if one_list else len(against),
+                   master_names=None if one_list else len(_ByName(against).distinct), seconds=seconds, model=model)

@@ -1,0 +1,101 @@
+"""--learn's parts (dataforge.dedup.learn): EM, saved models, labels, designators and legal-form kinds."""
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dataforge.dedup.learn import check_labels, estimate, load_model, model_from_dict
+from dataforge.dedup.match import find_matches
+from dataforge.dedup.normalise import designators, legal_form_class
+from dataforge.dedup.options import MatchOptions
+from dataforge.errors import UsageError
+
+
+def test_em_recovers_known_m_and_u_from_simulated_comparisons():
+    rng = np.random.default_rng(0)
+    sizes = [3, 3, 2, 4]
+    true_m = [np.array([0.8, 0.15, 0.05]), np.array([0.7, 0.2, 0.1]), np.array([0.9, 0.1]),
+              np.array([0.6, 0.2, 0.1, 0.1])]
+    true_u = [np.array([0.05, 0.25, 0.7]), np.array([0.1, 0.3, 0.6]), np.array([0.2, 0.8]),
+              np.array([0.1, 0.1, 0.3, 0.5])]
+    n, prior = 60_000, 0.2
+    match = rng.random(n) < prior
+    levels = np.stack([np.where(match, rng.choice(s, n, p=m), rng.choice(s, n, p=u))
+                       for s, m, u in zip(sizes, true_m, true_u)], axis=1).astype(np.int8)
+    levels[rng.random(levels.shape) < 0.05] = -1  # some missing
+    m, u, learned_prior, _ = estimate(levels, sizes)
+    assert abs(learned_prior - prior) < 0.02
+    for k in range(len(sizes)):
+        assert np.abs(m[k] - true_m[k]).max() < 0.03
+        assert np.abs(u[k] - true_u[k]).max() < 0.03
+
+
+NAMES = pd.Series(["ACME WIDGETS LTD", "ACME WIDGETS LIMITED", "ACME WIDGET LTD", "BETA HOLDINGS PLC",
+                   "BETA HOLDINGS", "GAMMA FUND II LP", "GAMMA FUND III LP", "DELTA TRADING LTD",
+                   "DELTA TRADING LIMITED", "EPSILON FOODS LTD", "ZETA MOTORS LTD", "ZETA MOTOR LTD"] * 3)
+
+
+def test_a_saved_model_reloads_and_scores_identically(tmp_path):
+    first = find_matches(NAMES, options=MatchOptions(learn=True))
+    out = io.BytesIO()
+    first.model.save(out)
+    path = tmp_path / "model.json"
+    path.write_bytes(out.getvalue())
+    again = find_matches(NAMES, options=MatchOptions(learn=True), model=load_model(str(path)))
+    pd.testing.assert_frame_equal(first.pairs, again.pairs)
+    assert {"match_probability", "match_weight"} <= set(first.pairs.columns)
+
+
+def test_the_explanation_sums_to_the_weight():
+    pairs = find_matches(NAMES, options=MatchOptions(learn=True, threshold=0.0), explain=True).pairs
+    parts = pairs[[c for c in pairs.columns if c.startswith("weight_")]].sum(axis=1)
+    assert len(pairs) and np.allclose(parts, pairs["match_weight"])
+
+
+def test_labels_are_final():
+    names = pd.Series(["ACME WIDGETS LTD", "ACME WIDGETS LIMITED", "ZZZ QUUX"])
+    ids = pd.Series(["a", "b", "c"])
+    labels = pd.DataFrame({"left_id": ["a", "c"], "right_id": ["b", "a"], "label": ["no", "yes"]})
+    pairs = find_matches(names, ids, options=MatchOptions(learn=True), labels=labels).pairs
+    got = {frozenset(p) for p in zip(pairs.left_id, pairs.right_id)}
+    assert frozenset("ab") not in got and frozenset("ac") in got
+
+
+@pytest.mark.parametrize("frame, message", [
+    (pd.DataFrame({"left_id": ["a"], "right_id": ["b"], "label": ["maybe"]}), "line 2: label 'maybe'"),
+    (pd.DataFrame({"left_id": ["a"], "label": ["yes"]}), "no right_id column"),
+])
+def test_bad_labels_name_the_line_or_column(frame, message):
+    with pytest.raises(UsageError, match=message):
+        check_labels(frame)
+
+
+def test_an_unknown_label_id_names_its_line():
+    labels = pd.DataFrame({"left_id": ["a", "nope"], "right_id": ["b", "a"], "label": ["yes", "no"]})
+    with pytest.raises(UsageError, match="line 3: no record has id 'nope'"):
+        find_matches(pd.Series(["X LTD", "X LIMITED"]), pd.Series(["a", "b"]), options=MatchOptions(learn=True),
+                     labels=labels)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"not json", "not JSON"), (b'{"format": "something else"}', "format"),
+    (b'{"format": "dataforge-match-model", "version": 99}', "newer than this dataforge"),
+])
+def test_a_corrupt_or_foreign_model_is_refused(tmp_path, text, message):
+    path = tmp_path / "model.json"
+    path.write_bytes(text)
+    with pytest.raises(UsageError, match=message):
+        load_model(str(path))
+    with pytest.raises(UsageError, match="no such model file"):
+        load_model(str(tmp_path / "missing.json"))
+    with pytest.raises(UsageError, match="not a usable"):
+        model_from_dict({"format": "dataforge-match-model", "version": 1, "prior": 2})
+
+
+def test_designators_and_legal_form_kinds():
+    assert designators("500 STARTUPS III, L.P.") == ["500", "3"]
+    assert designators("ACCREDITED MORTGAGE LOAN TRUST 2005-1") == ["2005", "1"]
+    assert legal_form_class("A & M SECURITIES LLC /BD") == legal_form_class("A & M SECURITIES, LLC")
+    assert legal_form_class("ACME LTD") == legal_form_class("ACME LIMITED") != legal_form_class("ACME LLC")
+    assert legal_form_class("ACME") == ""
