@@ -10,17 +10,15 @@ built for the case splink handles worst: when the only evidence is a name.
    names differ but whose other fields agree.
 2. **Comparisons.**  Every candidate pair gets a level in each measure
    (:data:`MEASURES`, plus one a ``--also`` column), each carrying its own
-   evidence rather than five views of one spelling:
+   evidence rather than several views of one spelling:
 
-   - ``name``: the seed's 3-gram cosine of the names, in bands;
-   - ``words``: the soft TF-IDF of their words (``--refine``'s score:
-     common words and legal forms count for little);
+   - ``name``: one joint measure of the spelling: the same name, or the band
+     of the soft TF-IDF of the words (``--refine``'s score: common words and
+     legal forms count for little) with the band of the seed's 3-gram cosine;
    - ``numbers``: their numbers and designators (digits, roman numerals:
      "FUND II" against "FUND III" differ);
    - ``legal_form``: the kind of legal form, by cleanco's types (LTD and
      LIMITED are one kind; LLC and LP are not);
-   - ``rare_word``: each name's most distinctive word (highest idf) the same,
-     alike (rapidfuzz Indel at least 0.8) or not;
    - each ``--also`` column: exact, close (one edit, or Jaro-Winkler at
      least 0.9, by rapidfuzz) or different.  A value that differs lowers the
      weight; it does not veto.
@@ -508,7 +506,7 @@ def probability(weight: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- the mode
 
-def _keys(names: pd.Series, also: Optional[pd.DataFrame], values: list) -> pd.Series:
+def _keys(names: pd.Series, values: list) -> pd.Series:
     """What the candidates are found on: the name, then the --also values, by spaces."""
     if not values:
         return names
@@ -553,8 +551,8 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         theirs_values = mine_values
     else:
         theirs_values = [normalised(against_also[c].reset_index(drop=True)) for c in against_also.columns]
-    keys = _keys(names, also, mine_values)
-    right_keys = keys if one_list else _keys(against, against_also, theirs_values)
+    keys = _keys(names, mine_values)
+    right_keys = keys if one_list else _keys(against, theirs_values)
     mine, theirs, left, right, _ = candidate_pairs(keys, None if one_list else right_keys, options, product,
                                                    progress, seconds)
     # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)

@@ -154,7 +154,6 @@ def legal_form_class(name: str) -> str:
     last = words[-1]
     if _is_typo_form(last):
         from rapidfuzz import process
-        from rapidfuzz.distance import OSA
 
         form = process.extractOne(last, legal_forms()[1], scorer=OSA.distance)[0]
         return classes.get(form, form)
