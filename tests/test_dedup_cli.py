@@ -28,7 +28,7 @@ from tests.conftest import (Result, assert_failure, assert_usage_error, interrup
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
-SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "refine", "threshold", "seconds", "outputs"}
+SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "refine", "threshold", "learn", "seconds", "outputs"}
 
 
 # --------------------------------------------------------------------------- helpers

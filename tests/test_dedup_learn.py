@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dataforge.dedup.learn import check_labels, estimate, load_model, model_from_dict
+from dataforge.dedup.learn import NAME_LEVELS, _monotone, check_labels, estimate, load_model, model_from_dict
 from dataforge.dedup.match import find_matches
 from dataforge.dedup.normalise import designators, legal_form_class
 from dataforge.dedup.options import MatchOptions
@@ -29,6 +29,19 @@ def test_em_recovers_known_m_and_u_from_simulated_comparisons():
     for k in range(len(sizes)):
         assert np.abs(m[k] - true_m[k]).max() < 0.03
         assert np.abs(u[k] - true_u[k]).max() < 0.03
+
+
+@pytest.mark.parametrize("size", [3, 5, len(NAME_LEVELS)])
+def test_a_better_level_never_has_a_smaller_share_of_matches(size):
+    rng = np.random.default_rng(size)
+    for _ in range(20):
+        mass_m, mass_u = rng.random(size) * 100, rng.random(size) * 100
+        m, u = _monotone(mass_m.copy(), mass_u.copy())
+        assert np.allclose(m + u, mass_m + mass_u)  # each level keeps its pairs
+        share = m / (m + u)
+        assert (np.diff(share) <= 1e-9).all(), share
+        if (np.diff(mass_m / (mass_m + mass_u)) <= 0).all():  # already in order: unchanged
+            assert np.allclose(m, mass_m)
 
 
 NAMES = pd.Series(["ACME WIDGETS LTD", "ACME WIDGETS LIMITED", "ACME WIDGET LTD", "BETA HOLDINGS PLC",

@@ -6,7 +6,7 @@ import click
 from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
 from dataforge.spark_setup import DEFAULT_SPARK_MASTER
 from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, DEFAULT_NGRAM,
-                                     DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
+                                     DEFAULT_LEARN_THRESHOLD, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
                                      KERNELS, MatchOptions)
 from dataforge.errors import UsageError
 from dataforge.io import STDIN
@@ -36,12 +36,25 @@ def dedup() -> None:
               help="Match each name only against this master CSV (its ids and names on the right).")
 @click.option("--against-column", "against_columns", multiple=True, metavar="NAME",
               help="The master's name column(s) (default: --column).")
+@click.option("--learn", is_flag=True,
+              help="Decide the pairs by a model learned from this file (no labels needed): each candidate pair "
+                   "gets match_probability and match_weight (docs/dedup.md says where it does well).")
+@click.option("--labels", "labels_path", metavar="CSV",
+              help="A person's decisions (left_id,right_id,label with yes/no/unsure, as dedup review exports): "
+                   "final for those pairs, and they retrain the model. Implies --learn.")
+@click.option("--save-model", metavar="PATH", help="Write the learned model (versioned JSON) for --model.")
+@click.option("--model", "model_path", metavar="PATH",
+              help="Score with a saved model instead of learning one (cron: the same decisions every night). "
+                   "Implies --learn.")
+@click.option("--explain", is_flag=True,
+              help="With --learn: add each measure's part of every pair's match_weight (weight_* columns).")
 @click.option("--refine", is_flag=True,
               help="Rescore the candidates on their distinctive words (common words and legal forms count for "
                    "little); recommended for de-duplication.")
 @click.option("--threshold", type=FiniteFloatRange(0, 1, max_open=True),
               help=f"Keep pairs scoring above this (0 to below 1). [default: {DEFAULT_THRESHOLD}; "
-                   f"with --refine {DEFAULT_REFINE_THRESHOLD}]")
+                   f"with --refine {DEFAULT_REFINE_THRESHOLD}; with --learn a match probability, "
+                   f"{DEFAULT_LEARN_THRESHOLD}]")
 @click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
               help="Best matches kept per distinct name, itself included; 0 = every pair above the threshold.")
 @click.option("--ngram", type=click.IntRange(min=1), default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
@@ -53,7 +66,8 @@ def dedup() -> None:
 @click.option("--strip-legal", is_flag=True, help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
 @click.option("--phonetic", is_flag=True, help="Add Double Metaphone codes of each word as features.")
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
-              help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode.")
+              help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode; "
+                   "with --learn, evidence in the model (exact, close or different) instead of a filter.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="Where the product runs: this machine, or Spark (same pairs and groups; inputs and outputs "
@@ -62,8 +76,8 @@ def dedup() -> None:
               help=f"Spark master for --engine spark: local[N], yarn, spark://HOST:PORT, k8s://URL "
                    f"(default {DEFAULT_SPARK_MASTER}).")
 @reporting_options
-def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, refine,
-                  threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, engine,
+def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, learn,
+                  labels_path, save_model, model_path, explain, refine, threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, engine,
                   spark_master, as_json, quiet, verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
 
@@ -72,12 +86,17 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
     right_name, similarity, best first. Records with the same name pair at
     1.0. The defaults reproduce the seed notebook's scores (3-gram TF-IDF,
     top 10 per name above 0.6); --refine rescores them on distinctive words,
-    the recommended mode for de-duplication. See docs/dedup.md.
+    the recommended mode for de-duplication. --learn decides the pairs by a
+    model learned from the file itself, adding match_probability and
+    match_weight; --labels corrects it with a person's decisions,
+    --save-model and --model reuse it. See docs/dedup.md.
 
     \b
     Example:
         dataforge dedup match companies.csv -o pairs.csv
         dataforge dedup match companies.csv --refine --groups groups.csv -o pairs.csv
+        dataforge dedup match companies.csv --learn --labels labels.csv --save-model m.json -o pairs.csv
+        dataforge dedup match tonight.csv --model m.json --groups groups.csv -o pairs.csv
         dataforge dedup match crm.csv --column Name --id-column Id --groups groups.csv -o pairs.csv
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
         dataforge dedup match hdfs:///data/companies.csv --engine spark --spark-master yarn \\
@@ -89,12 +108,13 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
     if as_json and STDIN in (output, groups_path):
         raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
     options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
-                           phonetic=phonetic, kernel=kernel, refine=refine)
+                           phonetic=phonetic, kernel=kernel, refine=refine, learn=learn)
     with reporter.progress() as progress:
         summary = match_files(inputs, output, columns=columns, id_column=id_column, groups=groups_path,
                               grouping=grouping, against=against, against_columns=against_columns,
                               also=also_columns, encoding=encoding, options=options, engine=engine,
-                              spark_master=spark_master, spark_quiet=not verbose, force=force, progress=progress)
+                              spark_master=spark_master, spark_quiet=not verbose, force=force, labels=labels_path,
+                              model=model_path, save_model=save_model, explain=explain, progress=progress)
     for note in summary.notes:
         reporter.say(f"Note: {note}")
     for warning in summary.warnings:
@@ -104,6 +124,17 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
         skipped = f" ({number(summary.skipped_empty_names)} with no name skipped)" if summary.skipped_empty_names else ""
         groups = f", {number(summary.groups)} groups" if summary.groups is not None else ""
         reporter.say(f"dedup match: {number(summary.rows)} rows, {number(summary.distinct_names)} distinct "
-                     f"names{skipped}, {number(summary.pairs)} pairs{groups} "
+                     f"names{skipped}, {number(summary.pairs)} pairs{groups}{_learned(summary.model)} "
                      f"-> {', '.join('stdout' if o == STDIN else o for o in summary.outputs)} "
                      f"({summary.seconds:.2f} s)")
+
+
+def _learned(model) -> str:
+    """What the summary line says of a learned model."""
+    if not model:
+        return ""
+    if model["source"] != "learned from this run":
+        return f", decided by {model['source']}"
+    labels = f" and {number(model['labels'])} labels" if model.get("labels") else ""
+    return (f", learned from {number(model['trained_pairs'])} candidate pairs{labels} "
+            f"(a candidate matches with prior {model['prior']:.2g})")

@@ -41,12 +41,16 @@ class MatchSummary:
     grouping: Optional[str] = None  # center | components | best_master
     warnings: list = field(default_factory=list)  # what may be wrong with the input (a line each)
     notes: list = field(default_factory=list)  # what was decided about it (delimiter, encoding)
+    learn: bool = False  # pairs decided by a learned model (--learn, --labels or --model)
+    model: Optional[dict] = None  # learn: prior, candidate pairs, labels used, EM iterations, where it came from
 
     def as_dict(self) -> dict:
         """The ``--json`` summary: the counts, then what only some runs have, then time and outputs."""
         data = {"rows": self.rows, "distinct_names": self.distinct_names,
                 "skipped_empty_names": self.skipped_empty_names, "pairs": self.pairs, "refine": self.refine,
-                "threshold": self.threshold}
+                "threshold": self.threshold, "learn": self.learn}
+        if self.model is not None:
+            data["model"] = dict(self.model)
         if self.master_rows is not None:
             data.update(master_rows=self.master_rows, master_distinct_names=self.master_distinct_names)
         if self.groups is not None:
@@ -118,7 +122,8 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                 against: Optional[str] = None, against_columns: Sequence[str] = (), also: Sequence[str] = (),
                 encoding: str = "utf-8", options: MatchOptions = MatchOptions(), engine: str = "local",
                 spark_master: Optional[str] = None, spark_quiet: bool = True, force: bool = False,
-                progress: Progress = None) -> MatchSummary:
+                labels: Optional[str] = None, model: Optional[str] = None, save_model: Optional[str] = None,
+                explain: bool = False, progress: Progress = None) -> MatchSummary:
     """Match the names of the CSV *inputs* and write the pairs CSV to *output* (``-`` is stdout).
 
     *columns* are the name column(s) (several are joined by a space), *id_column*
@@ -127,15 +132,31 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     (by *grouping*, or each record's best master match with *against*, a master
     CSV matched on *against_columns*, default *columns*).  *also* are columns a
     pair must also agree on.  *engine* ``spark`` runs the product on Spark at
-    *spark_master*.  Existing outputs are refused unless *force*.  Both outputs
-    land together or not at all.  Raises UsageError before any work for options
-    or paths no run could use.
+    *spark_master*.  Existing outputs are refused unless *force*.
+
+    With ``options.learn`` the pairs are decided by a model learned from the
+    records (:mod:`dataforge.dedup.learn`), and *also* columns are evidence in
+    it rather than filters; *labels* (a labels CSV) are a person's decisions,
+    which are final and retrain the model; *model* applies a saved model
+    instead of learning one; *save_model* writes the learned one; *explain*
+    adds each measure's part of every pair's weight.  Either *labels* or
+    *model* implies learn.
+
+    The outputs land together or not at all.  Raises UsageError before any work
+    for options or paths no run could use (a missing or corrupt model among
+    them).
     """
     from dataforge.dedup.kernel import top_n_pairs
     from dataforge.dedup.match import find_matches
     from dataforge.dedup.table import Table
 
     started = time.monotonic()
+    learning = options.learn or labels is not None or model is not None
+    options = options._replace(learn=learning)
+    saved_model = _check_learning(options, labels, model, save_model, explain, also)
+    if saved_model is not None:
+        options = options._replace(threshold=saved_model.threshold if options.threshold is None
+                                   else options.threshold)
     options = options.check()
     if grouping not in GROUPINGS:
         raise UsageError(f"--grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
@@ -146,11 +167,20 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
             os.path.realpath(local_path(output)))):
         raise UsageError("--groups and -o must be different paths")
     outputs = [output] + ([groups] if groups is not None else [])
+    for extra, flag in ((save_model, "--save-model"),):
+        if extra is not None and (extra in outputs or STDIN not in (extra, output) and (
+                os.path.realpath(local_path(extra)) == os.path.realpath(local_path(output)))):
+            raise UsageError(f"{flag} and -o/--groups must be different paths")
     master_inputs = [against] if against else []
     check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
-    for path in outputs:
+    for path in outputs + ([save_model] if save_model is not None else []):
         if not is_uri(path):
             check_output_free(local_path(path), force, inputs=list(inputs) + master_inputs)
+    label_frame = None
+    if labels is not None:
+        from dataforge.dedup.learn import read_labels
+
+        label_frame = read_labels(labels)
     warnings: list = []
     with contextlib.ExitStack() as stack:
         spark = None
@@ -165,6 +195,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         # groups first and stdout (which cannot be taken back) last
         writing = stack.enter_context(contextlib.ExitStack())
         groups_out = writing.enter_context(csv_output(groups, spark)) if groups is not None else None
+        model_out = writing.enter_context(AtomicFile(local_path(save_model))) if save_model is not None else None
         pairs_out = writing.enter_context(csv_output(output, spark))
         if spark is not None:
             inputs = spark.filesystem.fetch(inputs, stack)
@@ -190,7 +221,8 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                 mine.names, mine.ids, against=theirs.names if theirs else None,
                 against_ids=theirs.ids if theirs else None, also=mine.also,
                 against_also=theirs.also if theirs else None, options=options, progress=progress,
-                product=spark.top_n_pairs if spark else top_n_pairs)
+                product=spark.top_n_pairs if spark else top_n_pairs, labels=label_frame, model=saved_model,
+                explain=explain)
             counts.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
                           pairs=len(matches.pairs))
             if theirs is not None:
@@ -198,9 +230,48 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         if groups_out is not None:
             counts["groups"] = _write_groups(groups_out, table, matches, mine, theirs, grouping)
             counts["grouping"] = "best_master" if theirs is not None else grouping
+        if model_out is not None:
+            if matches is None or matches.model is None:
+                raise UsageError(f"--save-model {save_model}: there were no records to learn a model from")
+            matches.model.save(model_out)
         _write_pairs(pairs_out, matches)
-    return MatchSummary(refine=options.refine, threshold=options.threshold, outputs=outputs, warnings=warnings, notes=notes,
-                        seconds=round(time.monotonic() - started, 3), **counts)
+    learned = None
+    if options.learn and matches is not None and matches.model is not None:
+        trained = matches.model.trained
+        learned = dict(prior=round(float(matches.model.prior), 6), trained_pairs=trained.get("pairs"),
+                       labels=trained.get("labels"), iterations=trained.get("iterations"),
+                       source=model if model is not None else "learned from this run")
+        if save_model is not None:
+            learned["saved"] = save_model
+    return MatchSummary(refine=options.refine, threshold=options.threshold,
+                        outputs=outputs + ([save_model] if save_model is not None else []), warnings=warnings,
+                        notes=notes, seconds=round(time.monotonic() - started, 3), learn=options.learn,
+                        model=learned, **counts)
+
+
+def _check_learning(options: MatchOptions, labels: Optional[str], model: Optional[str], save_model: Optional[str],
+                    explain: bool, also: Sequence[str]):
+    """The flags of a learned match that no run could use are refused; a saved *model* is read and checked
+    (a missing, corrupt or foreign file is a UsageError) and returned."""
+    if not options.learn:
+        for flag, given in (("--save-model", save_model), ("--explain", explain or None)):
+            if given is not None:
+                raise UsageError(f"{flag} needs --learn (or --labels or --model)")
+        return None
+    if options.refine:
+        raise UsageError("--refine and --learn are two modes: give one")
+    if model is None:
+        return None
+    if save_model is not None:
+        raise UsageError("--save-model with --model would write the same model again: copy the file, or "
+                         "learn a new one with --learn")
+    if STDIN == model:
+        raise UsageError("--model must be a file, not stdin")
+    from dataforge.dedup.learn import load_model
+
+    saved = load_model(model)
+    saved.check_columns(list(also), model)
+    return saved
 
 
 def _write_pairs(out: IO[str], matches) -> None:

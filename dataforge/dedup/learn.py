@@ -16,7 +16,8 @@ built for the case splink handles worst: when the only evidence is a name.
      of the soft TF-IDF of the words (``--refine``'s score: common words and
      legal forms count for little) with the band of the seed's 3-gram cosine;
    - ``numbers``: their numbers and designators (digits, roman numerals:
-     "FUND II" against "FUND III" differ);
+     "FUND II" against "FUND III" differ): the same, most of them shared,
+     some shared, on one side only, or different;
    - ``legal_form``: the kind of legal form, by cleanco's types (LTD and
      LIMITED are one kind; LLC and LP are not);
    - each ``--also`` column: exact, close (one edit, or Jaro-Winkler at
@@ -29,17 +30,36 @@ built for the case splink handles worst: when the only evidence is a name.
    pairs estimates each level's m (its share among matches) and u (among
    non-matches) and the prior that a candidate pair matches, all within the
    candidate set: no labels, no prior from random pairs (which is about 1e-6
-   and which one name cannot outweigh).  An exact level is adjusted for how
-   common the value is (a shared rare surname says more than a shared
-   SMITH), relative to the typical exactly agreeing pair.
+   and which one name cannot outweigh).  Three things keep EM on the
+   classes a person means, where left alone it splits the matches into clean
+   and noisy ones, or calls a cluster of look-alikes (one trade, one street)
+   the matches:
+
+   - a better level is never less likely to be a match: the share of matches
+     falls along each measure's levels, best first (along both bands of the
+     name), fitted by isotonic regression in every M-step;
+   - every level starts with :data:`PSEUDO_COUNT` pairs in each class, so no
+     level's weight is infinite and no one measure vetoes a pair;
+   - the u of the numbers and of each ``--also`` column starts from
+     :data:`RANDOM_PAIRS` random record pairs (nearly all non-matches), as
+     splink estimates u; EM goes on from there, since candidates that do not
+     match still agree more often than random pairs do.
+
+   An exact level is adjusted for how common the value is (a shared rare
+   surname says more than a shared SMITH), relative to the typical exactly
+   agreeing pair.
 4. **Decision.**  ``match_weight`` is the log2 Bayes factor plus the prior's
    log2 odds; ``match_probability`` is 2^w / (1 + 2^w); a pair matches when the
    probability is above the threshold (0.5 by default).
 
 Labels (``left_id,right_id,label`` with yes/no/unsure) are a person's
 decisions: a labelled pair is decided as labelled, and in EM its class is
-fixed and weighted so that labels are at least :data:`LABEL_SHARE` of the
-pairs, so that pairs like it move too.  The model is saved as versioned JSON
+fixed, and the unlabelled pairs with the same comparison pattern move toward
+what their labels say (as if each pattern's EM estimate were worth
+:data:`LABEL_PRIOR_PAIRS` labels, or a :data:`LABEL_REACH`-th of the
+pattern's pairs when that is more): pairs like a labelled one move too, in
+proportion to how many of them a person has labelled, and one label cannot
+move thousands of pairs.  The model is saved as versioned JSON
 (:meth:`PairModel.save`, :func:`load_model`), never a pickle, and a saved one
 scores tomorrow's file the same way without retraining.
 """
@@ -77,7 +97,7 @@ NAME_LEVELS = ("same name",) + tuple(f"{w}, {c}" for w in _band_labels("words", 
                                     for c in _band_labels("3-grams", COSINE_BANDS))
 MEASURES = {
     "name": NAME_LEVELS,
-    "numbers": ("same", "some shared", "on one side only", "differ"),
+    "numbers": ("same", "most shared", "some shared", "on one side only", "differ"),
     "legal_form": ("same kind", "on one side only", "differ"),
 }
 ALSO_LEVELS = ("exact", "close", "differ")
@@ -87,10 +107,13 @@ CLOSE_SIMILARITY = 0.9
 # a term-frequency adjustment is at most this many bits either way
 TF_CLIP = 5.0
 # labelled pairs weigh at least this share of all the pairs in EM
-LABEL_SHARE = 0.05
-EM_MAX_ITERATIONS = 1000
-EM_TOLERANCE = 1e-7
-PROBABILITY_FLOOR = 1e-6  # no level's m or u is taken as 0 (its weight would be infinite)
+LABEL_PRIOR_PAIRS = 5.0
+LABEL_REACH = 10.0  # a label moves about this many unlabelled pairs of its pattern
+EM_MAX_ITERATIONS = 10000
+INITIAL_PRIOR = 0.1  # where EM starts: a tenth of the candidates match
+EM_TOLERANCE = 1e-6
+PROBABILITY_FLOOR = 1e-6  # the prior is never taken as 0 or 1
+PSEUDO_COUNT = 1.0  # each level starts with this many pairs in each class: no level has m or u 0
 LABELS = ("yes", "no", "unsure")
 LABEL_COLUMNS = ("left_id", "right_id", "label")
 ROWS_A_CHUNK = 1_000_000
@@ -318,20 +341,24 @@ class _Names:
         kinds = pd.factorize(pd.Series([legal_form_class(n) for n in names], dtype=object))
         self.legal = np.where(kinds[1][kinds[0]] == "", -1, kinds[0]) if len(names) else np.empty(0, np.int64)
 
-    def levels(self, a: np.ndarray, b: np.ndarray, threads: int) -> tuple:
-        """The name measures' levels for the name pairs (a[k], b[k]), and their 3-gram cosines."""
+    def levels(self, a: np.ndarray, b: np.ndarray, threads: int, spelled: np.ndarray) -> tuple:
+        """The name measures' levels for the name pairs (a[k], b[k]), and their 3-gram cosines;
+        the spelling (the name measure) only where *spelled*, else missing."""
         from dataforge.dedup.refine import soft_scores
 
-        cosine = np.minimum(_row_dots(self.vectors, self.vectors, a, b), 1.0)
-        same = self.names[a] == self.names[b]
-        cosine = np.where(same, 1.0, cosine)
-        words = _bands(soft_scores(self.words, a, b, threads), WORD_BANDS)  # no words: the last band
-        joint = 1 + words * (len(COSINE_BANDS) + 1) + _bands(cosine, COSINE_BANDS)
-        name = np.where(same, 0, joint).astype(np.int8)
+        at = np.flatnonzero(spelled)
+        cosine = np.zeros(len(a))
+        cosine[at] = np.minimum(_row_dots(self.vectors, self.vectors, a[at], b[at]), 1.0)
+        same = self.names[a[at]] == self.names[b[at]]
+        cosine[at] = np.where(same, 1.0, cosine[at])
+        words = _bands(soft_scores(self.words, a[at], b[at], threads), WORD_BANDS)  # no words: the last band
+        joint = 1 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
+        name = np.full(len(a), -1, np.int8)
+        name[at] = np.where(same, 0, joint)
         shared = _row_dots(self.numbers, self.numbers, a, b)
         na, nb = self.number_count[a], self.number_count[b]
-        numbers = np.select([(na == 0) & (nb == 0), (shared == na) & (shared == nb), shared > 0, (na == 0) | (nb == 0)],
-                            [-1, 0, 1, 2], 3).astype(np.int8)
+        numbers = np.select([(na == 0) & (nb == 0), (shared == na) & (shared == nb), 2 * shared >= np.maximum(na, nb),
+                             shared > 0, (na == 0) | (nb == 0)], [-1, 0, 1, 2, 3], 4).astype(np.int8)
         la, lb = self.legal[a], self.legal[b]
         legal = np.select([(la < 0) & (lb < 0), la == lb, (la < 0) | (lb < 0)], [-1, 0, 1], 2).astype(np.int8)
         return [name, numbers, legal], cosine
@@ -370,6 +397,11 @@ class Comparisons:
     tf: np.ndarray  # pairs x measures, bits (0 where no adjustment applies)
     cosine: np.ndarray  # the names' 3-gram cosine: the pairs' similarity
 
+    def split(self, at: int) -> tuple:
+        """The first *at* pairs' comparisons, and the rest's."""
+        return (Comparisons(self.levels[:at], self.tf[:at], self.cosine[:at]),
+                Comparisons(self.levels[at:], self.tf[at:], self.cosine[at:]))
+
 
 def _frequencies(codes: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """Each record's value's share of the records with a value."""
@@ -389,16 +421,21 @@ def _tf_adjustment(frequency_left: np.ndarray, frequency_right: np.ndarray, exac
 
 
 def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: list, left: np.ndarray,
-            right: np.ndarray, options: MatchOptions) -> Comparisons:
+            right: np.ndarray, options: MatchOptions, spelled: Optional[int] = None) -> Comparisons:
     """The comparison vectors of record pairs (left[k] of *names*, right[k] of *right_names*);
-    *also* and *right_also* are each side's --also columns, normalised."""
+    *also* and *right_also* are each side's --also columns, normalised.  With *spelled*, only
+    the first *spelled* pairs get the name measure (the rest: missing, cosine 0)."""
     both = np.concatenate([names, right_names]).astype(object)
     codes, distinct = pd.factorize(both)
     distinct = np.asarray(distinct, dtype=object)
     offset = len(names)
     lc, rc = codes[left], codes[offset + right]
     ua, ub, inverse = _distinct_pairs(lc, rc, len(distinct))
-    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads)
+    spell = np.ones(len(ua), bool)
+    if spelled is not None:
+        spell[:] = False
+        spell[inverse[:spelled]] = True
+    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads, spell)
     columns = [level[inverse] for level in name_levels]
     tf = [np.zeros(len(left)) for _ in columns]
     frequency = _frequencies(codes, np.zeros(len(codes), bool))
@@ -441,50 +478,76 @@ def _log_ratio(patterns: np.ndarray, m: list, u: list) -> np.ndarray:
     return total
 
 
+def _monotone(mass_m: np.ndarray, mass_u: np.ndarray) -> tuple:
+    """The masses with a match's share of each level never rising from one level to the next (best first).
+
+    A better level (closer spelling, agreeing numbers) is never less likely to be a match.  The
+    share is fitted by weighted isotonic regression (scipy's); the levels' total masses stay as
+    they are.
+    """
+    from scipy.optimize import isotonic_regression
+
+    total = mass_m + mass_u
+    share = isotonic_regression(mass_m / total, weights=total, increasing=False).x
+    share = np.clip(share, 1e-12, 1 - 1e-12)
+    return share * total, (1 - share) * total
+
+
 def estimate(levels: np.ndarray, sizes: list, fixed: Optional[np.ndarray] = None,
-             label_weight: float = 1.0) -> tuple:
+             initial_u: Optional[dict] = None) -> tuple:
     """EM for a Fellegi-Sunter model on comparison vectors.
 
     *levels* is pairs x measures (-1 missing), *sizes* each measure's number of
-    levels, *fixed* each pair's known class (1 match, 0 non-match, NaN unknown),
-    which counts *label_weight* times.  Returns (m, u, prior, iterations): per
-    measure the level probabilities among matches and non-matches, and the
-    share of matches.
+    levels (best first), *fixed* each pair's known class (1 match, 0 non-match,
+    NaN unknown): a pattern's unlabelled pairs are taken to match with (its
+    labels' yes + LABEL_PRIOR_PAIRS x EM's estimate) / (its labels +
+    LABEL_PRIOR_PAIRS).  *initial_u* is where EM starts some measures' u.
+    Returns (m, u, prior, iterations): per measure the level probabilities
+    among matches and non-matches, and the share of matches.
     """
     patterns, which = _patterns(levels, sizes)
     n_patterns = len(patterns)
     fixed = np.full(len(levels), np.nan) if fixed is None else np.asarray(fixed, np.float64)
     free = np.isnan(fixed)
     count = np.bincount(which[free], minlength=n_patterns).astype(np.float64)
-    known_match = np.bincount(which[~free], weights=fixed[~free], minlength=n_patterns) * label_weight
-    known_other = np.bincount(which[~free], weights=1 - fixed[~free], minlength=n_patterns) * label_weight
+    known_match = np.bincount(which[~free], weights=fixed[~free], minlength=n_patterns)
+    known_other = np.bincount(which[~free], weights=1 - fixed[~free], minlength=n_patterns)
     labelled = bool((~free).any())
+    initial_u = {} if initial_u is None else initial_u
     m = [_initial(s, True) for s in sizes]
-    u = [_initial(s, False) for s in sizes]
-    prior = 0.1
+    u = [initial_u[k] if k in initial_u else _initial(s, False) for k, s in enumerate(sizes)]
+    m, u, prior, iterations = _em(patterns, count, known_match, known_other, sizes, m, u, INITIAL_PRIOR)
+    if not labelled and sum(math.log2(mk[0] / uk[0]) for mk, uk in zip(m, u)) < 0:
+        m, u, prior = u, m, 1 - prior  # EM found the classes the other way round
+    return m, u, prior, iterations
+
+
+def _em(patterns, count, known_match, known_other, sizes, m, u, prior) -> tuple:
+    """EM from one start (m, u, prior); see :func:`estimate`."""
+    known = known_match + known_other
+    strength = np.maximum(LABEL_PRIOR_PAIRS, count / LABEL_REACH)  # what EM's estimate of a pattern is worth
     iterations = 0
     for iterations in range(1, EM_MAX_ITERATIONS + 1):
         logit = _log_ratio(patterns, m, u) + math.log2(prior / (1 - prior))
         r = 1 / (1 + np.exp2(-np.clip(logit, -200, 200)))
+        r = (known_match + strength * r) / (known + strength)  # unchanged where no labels
         as_match = count * r + known_match
         as_other = count * (1 - r) + known_other
         new_m, new_u = [], []
         for k, size in enumerate(sizes):
             level = patterns[:, k]
             present = level >= 0
-            for weights, into in ((as_match, new_m), (as_other, new_u)):
-                mass = np.bincount(level[present], weights=weights[present], minlength=size)
-                mass = np.maximum(mass / mass.sum(), PROBABILITY_FLOOR) if mass.sum() > 0 \
-                    else np.full(size, 1 / size)
-                into.append(mass / mass.sum())
+            mass_m = np.bincount(level[present], weights=as_match[present], minlength=size) + PSEUDO_COUNT
+            mass_u = np.bincount(level[present], weights=as_other[present], minlength=size) + PSEUDO_COUNT
+            mass_m, mass_u = _monotone(mass_m, mass_u)
+            new_m.append(mass_m / mass_m.sum())
+            new_u.append(mass_u / mass_u.sum())
         new_prior = float(np.clip(as_match.sum() / (as_match.sum() + as_other.sum()), PROBABILITY_FLOOR,
                                   1 - PROBABILITY_FLOOR))
         change = max([abs(new_prior - prior)] + [float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u)])
         m, u, prior = new_m, new_u, new_prior
         if change < EM_TOLERANCE:
             break
-    if not labelled and sum(math.log2(mk[0] / uk[0]) for mk, uk in zip(m, u)) < 0:
-        m, u, prior = u, m, 1 - prior  # EM found the classes the other way round
     return m, u, prior, iterations
 
 
@@ -505,6 +568,39 @@ def probability(weight: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the mode
+
+# EM starts the u of these measures (and of each --also column) from this many random record pairs
+RANDOM_PAIRS = 50_000
+RANDOM_U_MEASURES = ("numbers",)
+
+
+def _random_pairs(rows: int, right_rows: Optional[int], count: int) -> tuple:
+    """Up to *count* random distinct record pairs (the same ones every run: a fixed seed)."""
+    rng = np.random.default_rng(20261207)
+    if right_rows is None:
+        if rows < 2:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        a = rng.integers(0, rows, count)
+        b = (a + rng.integers(1, rows, count)) % rows
+        return np.minimum(a, b), np.maximum(a, b)
+    if not rows or not right_rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return rng.integers(0, rows, count), rng.integers(0, right_rows, count)
+
+
+def _random_u(sample: Comparisons, sizes: list, measures: list) -> dict:
+    """Where EM starts the u of the measures that random pairs say something about: their levels'
+    shares among random record pairs (*sample*: nearly all non-matches).  Only a start: the
+    non-matches among candidates agree more often than random pairs do (the pairs were chosen for
+    their likeness), so EM goes on from there."""
+    initial = {}
+    for k, measure in enumerate(measures):
+        if len(sample.levels) and (measure in RANDOM_U_MEASURES or measure.startswith(ALSO_PREFIX)):
+            level = sample.levels[:, k]
+            counts = np.bincount(level[level >= 0], minlength=sizes[k]) + PSEUDO_COUNT
+            initial[k] = counts / counts.sum()
+    return initial
+
 
 def _keys(names: pd.Series, values: list) -> pd.Series:
     """What the candidates are found on: the name, then the --also values, by spaces."""
@@ -581,8 +677,13 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     step = time.perf_counter()
     name_text = names.to_numpy(dtype=object).astype(str)
     right_text = right_names.to_numpy(dtype=object).astype(str)
-    comparisons = compare(np.asarray(name_text, object), np.asarray(right_text, object), mine_values,
-                          theirs_values, left, right, options)
+    # random pairs are compared along with the candidates (one pass over the names): EM's start
+    random_left, random_right = (_random_pairs(len(names), None if one_list else len(right_names), RANDOM_PAIRS)
+                                 if model is None else (np.empty(0, np.int64),) * 2)
+    both = compare(np.asarray(name_text, object), np.asarray(right_text, object), mine_values, theirs_values,
+                   np.concatenate([left, random_left]), np.concatenate([right, random_right]), options,
+                   spelled=len(left))
+    comparisons, sample = both.split(len(left))
     seconds["compare"] = time.perf_counter() - step
     step = time.perf_counter()
     if model is None:
@@ -591,8 +692,8 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         sizes = [len(MEASURES[n]) if n in MEASURES else len(ALSO_LEVELS) for n in measure_names(also_columns)]
         fixed = np.where(label == "yes", 1.0, np.where(label == "no", 0.0, np.nan))
         labelled = int((~np.isnan(fixed)).sum())
-        share = LABEL_SHARE * (len(left) - labelled) / labelled if labelled else 1.0
-        m, u, prior, iterations = estimate(comparisons.levels, sizes, fixed, max(1.0, share))
+        initial_u = _random_u(sample, sizes, measure_names(also_columns))
+        m, u, prior, iterations = estimate(comparisons.levels, sizes, fixed, initial_u)
         measures = measure_names(also_columns)
         model = PairModel(measures=measures, levels=[list(MEASURES.get(n, ALSO_LEVELS)) for n in measures], m=m,
                           u=u, prior=prior, threshold=options.threshold, also=also_columns,
