@@ -3,18 +3,23 @@
 A Fellegi-Sunter model, as splink and the record-linkage literature use it,
 built for the case splink handles worst: when the only evidence is a name.
 
-1. **Candidates.**  Each record's key (its name, then its ``--also`` values)
-   goes through the exact pruned 3-gram TF-IDF product at
-   :data:`~dataforge.dedup.options.LEARN_CANDIDATE_THRESHOLD` (0.4), which
-   finds every true pair the names alone find at 0.5 and the pairs whose
-   names differ but whose other fields agree.
+1. **Candidates.**  The names go through the exact pruned 3-gram TF-IDF
+   product at :data:`~dataforge.dedup.options.LEARN_CANDIDATE_THRESHOLD`
+   (0.3): generous, because EM learns what non-matches look like from the
+   look-alikes among the candidates.  The ``--also`` values are not part of
+   what candidates are chosen on: had they been, a non-match whose name
+   differs would have got in by its fields agreeing (Berkson's paradox), and
+   EM, which takes the measures as independent within a class, would find
+   the fields worthless (measured: person records with street and town as
+   ``--also`` columns, pair F1 0.00 that way, 0.93 this way).
 2. **Comparisons.**  Every candidate pair gets a level in each measure
    (:data:`MEASURES`, plus one a ``--also`` column), each carrying its own
    evidence rather than several views of one spelling:
 
    - ``name``: one joint measure of the spelling: the same name, or the band
      of the soft TF-IDF of the words (``--refine``'s score: common words and
-     legal forms count for little) with the band of the seed's 3-gram cosine;
+     legal forms count for little) with the band of the seed's 3-gram cosine,
+     ordered words first;
    - ``numbers``: their numbers and designators (digits, roman numerals:
      "FUND II" against "FUND III" differ): the same, most of them shared,
      some shared, on one side only, or different;
@@ -462,8 +467,9 @@ def _patterns(levels: np.ndarray, sizes: list):
 
 
 def _initial(size: int, good: bool) -> np.ndarray:
-    """A starting guess: matches mostly at the best levels, non-matches at the worst."""
-    shares = 0.5 ** np.arange(size, dtype=np.float64)
+    """A gentle starting guess: matches more often at the better levels, non-matches at the worse
+    (linearly: the best level is *size* times likelier among matches than the worst)."""
+    shares = size - np.arange(size, dtype=np.float64)
     shares = shares if good else shares[::-1]
     return shares / shares.sum()
 
@@ -602,22 +608,6 @@ def _random_u(sample: Comparisons, sizes: list, measures: list) -> dict:
     return initial
 
 
-def _keys(names: pd.Series, values: list) -> pd.Series:
-    """What the candidates are found on: the name, then the --also values, by spaces."""
-    if not values:
-        return names
-    from dataforge.dedup.match import _usable
-
-    keys = names.to_numpy(dtype=object).copy()
-    positions, usable = _usable(names)
-    joined = usable.astype(object)
-    for column in values:
-        part = column[positions]
-        joined = np.where(part == "", joined, joined + " " + part)
-    keys[positions] = joined
-    return pd.Series(keys, index=names.index)
-
-
 def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Series], against_ids, also,
                     against_also, options: MatchOptions, progress: Progress, product, labels=None,
                     model: Optional[PairModel] = None, explain: bool = False):
@@ -647,10 +637,10 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         theirs_values = mine_values
     else:
         theirs_values = [normalised(against_also[c].reset_index(drop=True)) for c in against_also.columns]
-    keys = _keys(names, mine_values)
-    right_keys = keys if one_list else _keys(against, theirs_values)
-    mine, theirs, left, right, _ = candidate_pairs(keys, None if one_list else right_keys, options, product,
-                                                   progress, seconds)
+    # candidates on the names alone: had the --also values been part of what pairs were chosen on, a
+    # non-match whose name differs would have got in by its fields agreeing (Berkson's paradox), and EM,
+    # which takes the measures as independent within a class, would find the fields worthless
+    _, _, left, right, _ = candidate_pairs(names, against, options, product, progress, seconds)
     # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)
     usable_left = np.zeros(len(names), bool)
     usable_left[_ByName(names).positions] = True

@@ -17,10 +17,10 @@ DEFAULT_REFINE_THRESHOLD = 0.9
 # the 3-gram cosine a pair needs to be rescored by --refine: the seed's own pairs (97% of the
 # true pairs of the company benchmark); 0.5 finds a few more but makes the product 2-3x slower
 REFINE_CANDIDATE_THRESHOLD = 0.6
-# --learn: the decision is match_probability above this; candidates come from the 3-gram product of
-# each record's key (its name and --also values) above LEARN_CANDIDATE_THRESHOLD
+# --learn: the decision is match_probability above this; candidates come from the names' 3-gram product
+# above LEARN_CANDIDATE_THRESHOLD (generous: EM needs the non-matches that look alike among them too)
 DEFAULT_LEARN_THRESHOLD = 0.5
-LEARN_CANDIDATE_THRESHOLD = 0.4
+LEARN_CANDIDATE_THRESHOLD = 0.3
 DEFAULT_TOP = 10
 DEFAULT_COLUMN = "CompanyName"
 DEFAULT_ID_COLUMN = "CompanyNumber"  # Companies House's; used when the file has it and no id column is given
