@@ -347,6 +347,14 @@ def person_set(n: int, seed: int):
     return names, pd.DataFrame({"Town": [p.town for p in records]}), np.array([p.entity for p in records])
 
 
+def person_fields_set(n: int, seed: int):
+    """The same person records with the name alone as the name, street and town as --also columns."""
+    records = list(persons(n, seed))
+    names = pd.Series([f"{p.given} {p.surname}" for p in records])
+    also = pd.DataFrame({"Street": [p.street for p in records], "Town": [p.town for p in records]})
+    return names, also, np.array([p.entity for p in records])
+
+
 def evaluate_generated(title: str, names, also, entity, threads: int, stand_in: bool, summary: dict) -> list[str]:
     n = len(names)
     biggest = largest(entity)
@@ -484,7 +492,9 @@ def main() -> int:
         out += evaluate_febrl(data, args.threads, args.stand_in, summary)
     generated = []
     for title, (names, also, entity) in (("Company names (generated)", company_set(records, 2024)),
-                                         ("Person records (generated)", person_set(records, 2025))):
+                                         ("Person records (generated)", person_set(records, 2025)),
+                                         ("Person records, street and town as --also columns (generated)",
+                                          person_fields_set(records, 2025))):
         out += evaluate_generated(title, names, also, entity, args.threads, args.stand_in, summary)
         generated.append(title)
     out += evaluate_time(sizes, args.threads, repeats, args.stand_in, summary)

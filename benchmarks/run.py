@@ -23,6 +23,8 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/pairwise_bench.py"]),
     ("Dedup quality: pairs and groups against planted truth, seed scores and `--refine`", "make bench",
      [sys.executable, "benchmarks/quality_bench.py", "--records", "50000"]),
+    ("Dedup learned decisions: FEBRL and generated sets against the seed's best threshold and splink 5", "make bench",
+     [sys.executable, "benchmarks/learn_bench.py", "--million"]),
 ]
 
 
