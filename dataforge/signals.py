@@ -44,8 +44,11 @@ def _handler(signum, frame) -> None:
 def install() -> None:
     """Make the stop signals unwind the run (main thread only, as Python's signals are).
 
-    A forked child (mrjob's pool workers) gets Python's own handling back, as
-    multiprocessing expects: KeyboardInterrupt on SIGINT, death on SIGTERM/SIGHUP.
+    A forked child (mrjob's pool workers) ignores SIGINT and dies on SIGTERM/SIGHUP:
+    a Ctrl-C reaches the whole process group, and a worker that raised
+    KeyboardInterrupt would print multiprocessing's "Process ForkPoolWorker-1:"
+    and its traceback; the parent unwinds instead and its pool is terminated
+    (SIGTERM) on the way out.
     """
     for signum in STOP_SIGNALS:
         signal.signal(signum, _handler)
@@ -81,7 +84,7 @@ def _python_defaults() -> None:
     _stopped = None
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is _handler:
-            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+            signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else signal.SIG_DFL)
 
 
 def stopped() -> Optional[int]:
