@@ -162,15 +162,11 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         raise UsageError(f"--grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
     if not columns:
         raise UsageError("give at least one name --column")
-    if groups is not None and (groups == output or (
-            STDIN not in (output, groups) and os.path.realpath(local_path(groups)) ==
-            os.path.realpath(local_path(output)))):
+    if groups is not None and _same_path(groups, output):
         raise UsageError("--groups and -o must be different paths")
     outputs = [output] + ([groups] if groups is not None else [])
-    for extra, flag in ((save_model, "--save-model"),):
-        if extra is not None and (extra in outputs or STDIN not in (extra, output) and (
-                os.path.realpath(local_path(extra)) == os.path.realpath(local_path(output)))):
-            raise UsageError(f"{flag} and -o/--groups must be different paths")
+    if save_model is not None and any(_same_path(save_model, path) for path in outputs):
+        raise UsageError("--save-model and -o/--groups must be different paths")
     master_inputs = [against] if against else []
     check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
     for path in outputs + ([save_model] if save_model is not None else []):
@@ -249,6 +245,11 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                         model=learned, **counts)
 
 
+def _same_path(a: str, b: str) -> bool:
+    """Whether two output paths are one file (``-`` is stdout, the same only as itself)."""
+    return a == b or (STDIN not in (a, b) and os.path.realpath(local_path(a)) == os.path.realpath(local_path(b)))
+
+
 def _check_learning(options: MatchOptions, labels: Optional[str], model: Optional[str], save_model: Optional[str],
                     explain: bool, also: Sequence[str]):
     """The flags of a learned match that no run could use are refused; a saved *model* is read and checked
@@ -258,8 +259,6 @@ def _check_learning(options: MatchOptions, labels: Optional[str], model: Optiona
             if given is not None:
                 raise UsageError(f"{flag} needs --learn (or --labels or --model)")
         return None
-    if options.refine:
-        raise UsageError("--refine and --learn are two modes: give one")
     if model is None:
         return None
     if save_model is not None:

@@ -643,8 +643,10 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     _, _, left, right, _ = candidate_pairs(names, against, options, product, progress, seconds)
     # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)
     usable_left = np.zeros(len(names), bool)
-    usable_left[_ByName(names).positions] = True
-    usable_right = usable_left if one_list else np.isin(np.arange(len(against)), _ByName(against).positions)
+    mine_names = _ByName(names)  # the distinct usable names: counted once, for the filter and the counts
+    theirs_names = mine_names if one_list else _ByName(against)
+    usable_left[mine_names.positions] = True
+    usable_right = usable_left if one_list else np.isin(np.arange(len(against)), theirs_names.positions)
     keep = usable_left[left] & usable_right[right]
     left, right = left[keep], right[keep]
     label = np.full(len(left), "", dtype=object)
@@ -708,7 +710,7 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         for k, name in enumerate(model.measures):
             pairs[f"weight_{name}"] = parts[order, k]
     seconds["total"] = time.perf_counter() - started
-    return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(_ByName(names).distinct),
+    return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(mine_names.distinct),
                    skipped=len(names) - int(usable_left.sum()),
                    master_rows=None if one_list else len(against),
-                   master_names=None if one_list else len(_ByName(against).distinct), seconds=seconds, model=model)
+                   master_names=None if one_list else len(theirs_names.distinct), seconds=seconds, model=model)
