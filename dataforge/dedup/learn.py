@@ -55,6 +55,14 @@ built for the case splink handles worst: when the only evidence is a name.
      name), fitted by isotonic regression in every M-step;
    - every level starts with :data:`PSEUDO_COUNT` pairs in each class, so no
      level's weight is infinite and no one measure vetoes a pair;
+   - the name measure has a prior worth :data:`NAME_PRIOR_PAIRS` pairs in each
+     class: the matches' halving level by level from the best, the
+     non-matches' from the worst.  With a name and little else, EM cannot
+     tell the middle levels apart and leaves a flat run in which look-alike
+     firms of one trade ("HARRIS PLUMBING & HEATING LTD", "DAVIES PLUMBING &
+     HEATING LTD") sit with the duplicates (the bundled sample: pair F1 0.68);
+     the prior says that duplicates are spelled alike (0.87), and more data
+     outweighs it;
    - the u of the numbers and of each ``--also`` column starts from
      :data:`RANDOM_PAIRS` random record pairs (nearly all non-matches), as
      splink estimates u; EM goes on from there, since candidates that do not
@@ -135,7 +143,11 @@ EM_MAX_ITERATIONS = 10000
 INITIAL_PRIOR = 0.1  # where EM starts: a tenth of the candidates match
 EM_TOLERANCE = 1e-6
 PROBABILITY_FLOOR = 1e-6  # the prior is never taken as 0 or 1
-PSEUDO_COUNT = 1.0  # each level starts with this many pairs in each class: no level has m or u 0
+PSEUDO_COUNT = 1.0
+# the name measure's prior: this many pairs in each class, the matches' halving level by level from the
+# best, the non-matches' from the worst (measured: the same F1 within 0.01 from 30 to 300 pairs, ratio 1.5 to 3)
+NAME_PRIOR_PAIRS = 100.0
+NAME_PRIOR_RATIO = 2.0  # each level starts with this many pairs in each class: no level has m or u 0
 LABELS = ("yes", "no", "unsure")
 LABEL_COLUMNS = ("left_id", "right_id", "label")
 ROWS_A_CHUNK = 1_000_000
@@ -579,6 +591,8 @@ def _em(patterns, count, known_match, known_other, sizes, m, u, prior) -> tuple:
     """EM from one start (m, u, prior); see :func:`estimate`."""
     known = known_match + known_other
     strength = np.maximum(LABEL_PRIOR_PAIRS, count / LABEL_REACH)  # what EM's estimate of a pattern is worth
+    name_prior = NAME_PRIOR_RATIO ** -np.arange(sizes[0], dtype=np.float64)
+    name_prior *= NAME_PRIOR_PAIRS / name_prior.sum()
     iterations = 0
     for iterations in range(1, EM_MAX_ITERATIONS + 1):
         logit = _log_ratio(patterns, m, u) + math.log2(prior / (1 - prior))
@@ -592,6 +606,8 @@ def _em(patterns, count, known_match, known_other, sizes, m, u, prior) -> tuple:
             present = level >= 0
             mass_m = np.bincount(level[present], weights=as_match[present], minlength=size) + PSEUDO_COUNT
             mass_u = np.bincount(level[present], weights=as_other[present], minlength=size) + PSEUDO_COUNT
+            if k == 0:  # the name: duplicates are spelled alike
+                mass_m, mass_u = mass_m + name_prior, mass_u + name_prior[::-1]
             mass_m, mass_u = _monotone(mass_m, mass_u)
             new_m.append(mass_m / mass_m.sum())
             new_u.append(mass_u / mass_u.sum())
