@@ -398,29 +398,43 @@ class _Names:
 
         self.names = names
         self.options = options
-        self.vectors = _vectors(list(names), options)
+        self._vectors = None
         self.words = WordVectors(list(names))
         self.numbers = _sets([designators(n) for n in names])
         self.number_count = np.diff(self.numbers.indptr)
         kinds = pd.factorize(pd.Series([legal_form_class(n) for n in names], dtype=object))
         self.legal = np.where(kinds[1][kinds[0]] == "", -1, kinds[0]) if len(names) else np.empty(0, np.int64)
 
-    def levels(self, a: np.ndarray, b: np.ndarray, threads: int, spelled: np.ndarray) -> tuple:
-        """The name measures' levels for the name pairs (a[k], b[k]), and their 3-gram cosines;
-        the spelling (the name measure) only where *spelled*, else missing."""
+    @property
+    def vectors(self) -> sp.csr_matrix:
+        from dataforge.dedup.match import _vectors
+
+        if self._vectors is None:
+            self._vectors = _vectors(list(self.names), self.options)
+        return self._vectors
+
+    def levels(self, a: np.ndarray, b: np.ndarray, threads: int, spelled: np.ndarray,
+               known: Optional[np.ndarray] = None) -> tuple:
+        """The name measures' levels for the name pairs (a[k], b[k]), and their 3-gram cosines
+        (*known* where not NaN: the product's); the spelling (the name measure) only where
+        *spelled*, else missing."""
         from dataforge.dedup.refine import soft_scores
 
         at = np.flatnonzero(spelled)
-        cosine = np.zeros(len(a))
-        cosine[at] = np.minimum(_row_dots(self.vectors, self.vectors, a[at], b[at]), 1.0)
+        cosine = np.zeros(len(a)) if known is None else np.nan_to_num(known, nan=0.0)
+        unknown = at if known is None else at[np.isnan(known[at])]
+        if len(unknown):
+            cosine[unknown] = np.minimum(_row_dots(self.vectors, self.vectors, a[unknown], b[unknown]), 1.0)
         same = self.names[a[at]] == self.names[b[at]]
         cosine[at] = np.where(same, 1.0, cosine[at])
         words = _bands(soft_scores(self.words, a[at], b[at], threads), WORD_BANDS)  # no words: the last band
         joint = 1 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
         name = np.full(len(a), -1, np.int8)
         name[at] = np.where(same, 0, joint)
-        shared = _row_dots(self.numbers, self.numbers, a, b)
         na, nb = self.number_count[a], self.number_count[b]
+        shared = np.zeros(len(a))
+        both = np.flatnonzero((na > 0) & (nb > 0))
+        shared[both] = _row_dots(self.numbers, self.numbers, a[both], b[both])
         numbers = np.select([(na == 0) & (nb == 0), (shared == na) & (shared == nb), 2 * shared >= np.maximum(na, nb),
                              shared > 0, (na == 0) | (nb == 0)], [-1, 0, 1, 2, 3], 4).astype(np.int8)
         la, lb = self.legal[a], self.legal[b]
@@ -494,10 +508,12 @@ def _tf_adjustment(frequency_left: np.ndarray, frequency_right: np.ndarray, exac
 
 
 def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: list, left: np.ndarray,
-            right: np.ndarray, options: MatchOptions, spelled: Optional[int] = None) -> Comparisons:
+            right: np.ndarray, options: MatchOptions, spelled: Optional[int] = None,
+            cosine: Optional[np.ndarray] = None) -> Comparisons:
     """The comparison vectors of record pairs (left[k] of *names*, right[k] of *right_names*);
     *also* and *right_also* are each side's --also columns, normalised.  With *spelled*, only
-    the first *spelled* pairs get the name measure (the rest: missing, cosine 0)."""
+    the first *spelled* pairs get the name measure (the rest: missing, cosine 0).  *cosine*: the
+    names' 3-gram cosines that are known (the product's; NaN where not), for the first pairs."""
     both = np.concatenate([names, right_names]).astype(object)
     codes, distinct = pd.factorize(both)
     distinct = np.asarray(distinct, dtype=object)
@@ -508,7 +524,11 @@ def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: 
     if spelled is not None:
         spell[:] = False
         spell[inverse[:spelled]] = True
-    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads, spell)
+    known = None
+    if cosine is not None:
+        known = np.full(len(ua), np.nan)
+        known[inverse[:len(cosine)]] = cosine
+    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads, spell, known)
     columns = [level[inverse] for level in name_levels]
     tf = [np.zeros(len(left)) for _ in columns]
     frequency = _frequencies(codes, np.zeros(len(codes), bool))
@@ -763,7 +783,7 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
                     against_also, options: MatchOptions, progress: Progress, product, labels=None,
                     model: Optional[PairModel] = None, explain: bool = False):
     """:func:`~dataforge.dedup.match.find_matches` with ``learn``: see the module's text."""
-    from dataforge.dedup.match import Matches, _ByName, candidate_pairs, normalised, pair_frame
+    from dataforge.dedup.match import Matches, candidate_pairs, normalised, pair_frame
 
     started = time.perf_counter()
     seconds: dict = {}
@@ -791,7 +811,8 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     # candidates on the names alone: had the --also values been part of what pairs were chosen on, a
     # non-match whose name differs would have got in by its fields agreeing (Berkson's paradox), and EM,
     # which takes the measures as independent within a class, would find the fields worthless
-    _, _, left, right, _ = candidate_pairs(names, against, options, product, progress, seconds)
+    mine_names, theirs_names, left, right, cosine = candidate_pairs(names, against, options, product, progress,
+                                                                     seconds)
     by_name = np.ones(len(left), bool)
     record_threshold = (RECORD_CANDIDATE_THRESHOLD if model is None else model.records.get("threshold")) \
         if also_columns else None
@@ -799,14 +820,13 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         left, right, by_name = _with_record_pairs(left, right, names, also, against, against_also,
                                                   options._replace(threshold=record_threshold), product,
                                                   len(right_names), progress, seconds)
+        cosine = np.concatenate([cosine, np.full(int((~by_name).sum()), np.nan)])  # by name first, then by record
     # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)
     usable_left = np.zeros(len(names), bool)
-    mine_names = _ByName(names)  # the distinct usable names: counted once, for the filter and the counts
-    theirs_names = mine_names if one_list else _ByName(against)
     usable_left[mine_names.positions] = True
     usable_right = usable_left if one_list else np.isin(np.arange(len(against)), theirs_names.positions)
     keep = usable_left[left] & usable_right[right]
-    left, right, by_name = left[keep], right[keep], by_name[keep]
+    left, right, by_name, cosine = left[keep], right[keep], by_name[keep], cosine[keep]
     label = np.full(len(left), "", dtype=object)
     if labels is not None and len(labels):
         width = len(right_names)
@@ -820,6 +840,7 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
         right = np.concatenate([right, label_right[add]])
         label = np.concatenate([label, np.full(len(add), "", dtype=object)])
         by_name = np.concatenate([by_name, np.ones(len(add), bool)])
+        cosine = np.concatenate([cosine, np.full(len(add), np.nan)])
         position = pd.Index(left.astype(np.int64) * width + right).get_indexer(label_key)
         label[position] = labels["label"].to_numpy(dtype=object)  # a later line overrides an earlier one
         label[label == "unsure"] = ""
@@ -833,7 +854,7 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
                                  if model is None else (np.empty(0, np.int64),) * 2)
     both = compare(np.asarray(name_text, object), np.asarray(right_text, object), mine_values, theirs_values,
                    np.concatenate([left, random_left]), np.concatenate([right, random_right]), options,
-                   spelled=len(left))
+                   spelled=len(left), cosine=cosine)
     comparisons, sample = both.split(len(left))
     seconds["compare"] = time.perf_counter() - step
     step = time.perf_counter()
