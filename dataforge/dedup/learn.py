@@ -5,7 +5,7 @@ built for the case splink handles worst: when the only evidence is a name.
 
 1. **Candidates.**  The names go through the exact pruned 3-gram TF-IDF
    product at :data:`~dataforge.dedup.options.LEARN_CANDIDATE_THRESHOLD`
-   (0.3): generous, because EM learns what non-matches look like from the
+   (0.4): generous, because EM learns what non-matches look like from the
    look-alikes among the candidates.  The ``--also`` values are not part of
    what candidates are chosen on: had they been, a non-match whose name
    differs would have got in by its fields agreeing (Berkson's paradox), and
@@ -108,7 +108,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from dataforge.dedup.normalise import designators, legal_form_class
+from dataforge.dedup.normalise import designators, legal_form_class, split_legal_form
 from dataforge.dedup.options import MatchOptions
 from dataforge.errors import UsageError
 from dataforge.progress import Progress
@@ -399,10 +399,11 @@ class _Names:
         self.names = names
         self.options = options
         self._vectors = None
-        self.words = WordVectors(list(names))
-        self.numbers = _sets([designators(n) for n in names])
+        splits = [split_legal_form(n) for n in names]  # each name's words and legal forms, once
+        self.words = WordVectors(list(names), [words for words, _ in splits])
+        self.numbers = _sets([designators(n, words + forms) for n, (words, forms) in zip(names, splits)])
         self.number_count = np.diff(self.numbers.indptr)
-        kinds = pd.factorize(pd.Series([legal_form_class(n) for n in names], dtype=object))
+        kinds = pd.factorize(pd.Series([legal_form_class(n, split) for n, split in zip(names, splits)], dtype=object))
         self.legal = np.where(kinds[1][kinds[0]] == "", -1, kinds[0]) if len(names) else np.empty(0, np.int64)
 
     @property

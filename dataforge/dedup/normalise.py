@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from rapidfuzz.distance import OSA
 
@@ -129,13 +129,14 @@ def _legal_classes() -> dict[str, str]:
     return {" ".join(plain_words(form)): kind for kind, form in typesources()}
 
 
-def legal_form_class(name: str) -> str:
+def legal_form_class(name: str, split: Optional[tuple] = None) -> str:
     """The kind of legal form *name* ends with ("LIMITED" and "LTD" are both Limited), by
     cleanco's types; "" for none.  A form cleanco does not type is its own kind (its last
     word; a misspelt long form is the form it is closest to).  A name with no legal form at
-    its end takes the last typed form among its later words ("A & M SECURITIES LLC /BD": LLC)."""
+    its end takes the last typed form among its later words ("A & M SECURITIES LLC /BD": LLC).
+    *split*: the name's :func:`split_legal_form`, when it is at hand."""
     classes = _legal_classes()
-    words, tail = split_legal_form(name)
+    words, tail = split_legal_form(name) if split is None else split
     words = words[1:]
     for end in range(len(words), 0, -1):
         if tail:
@@ -172,11 +173,12 @@ def _roman(word: str) -> int:
     return total
 
 
-def designators(name: str) -> list[str]:
+def designators(name: str, words: Optional[list] = None) -> list[str]:
     """The numbers and designators of *name*: each run of digits (leading zeros off) and
-    each roman numeral of two letters or more, as its number ("FUND III 2005-1" -> 3, 2005, 1)."""
+    each roman numeral of two letters or more, as its number ("FUND III 2005-1" -> 3, 2005, 1).
+    *words*: its :func:`plain_words`, when they are at hand."""
     found = []
-    for word in plain_words(name):
+    for word in plain_words(name) if words is None else words:
         if _ROMAN.match(word):
             found.append(str(_roman(word)))
         else:

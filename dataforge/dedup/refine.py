@@ -28,7 +28,7 @@ over the distinct pairs of words, in C), a chunk of pairs at a time.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,12 +47,13 @@ CHUNK_WORD_PAIRS = 4_000_000
 class WordVectors:
     """The words of names (legal forms off) as term counts, with each word's idf over these names."""
 
-    def __init__(self, names: Sequence[str]):
+    def __init__(self, names: Sequence[str], words_of: Optional[Sequence[list]] = None):
+        """*words_of*: each name's :func:`~dataforge.dedup.normalise.name_words`, when at hand."""
         vocabulary: dict[str, int] = {}
         ids: list[int] = []
         lengths = np.empty(len(names), np.int64)
         for k, name in enumerate(names):
-            words = name_words(name)
+            words = name_words(name) if words_of is None else words_of[k]
             lengths[k] = len(words)
             ids.extend(vocabulary.setdefault(w, len(vocabulary)) for w in words)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
