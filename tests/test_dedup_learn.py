@@ -103,7 +103,7 @@ def test_a_corrupt_or_foreign_model_is_refused(tmp_path, text, message):
     with pytest.raises(UsageError, match="no such model file"):
         load_model(str(tmp_path / "missing.json"))
     with pytest.raises(UsageError, match="not a usable"):
-        model_from_dict({"format": "dataforge-match-model", "version": 1, "prior": 2})
+        model_from_dict({"format": "dataforge-match-model", "version": 2, "prior": 2})
 
 
 def test_designators_and_legal_form_kinds():

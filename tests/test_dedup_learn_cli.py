@@ -71,7 +71,7 @@ def test_learn_keeps_pairs_above_the_probability_and_mostly_true_ones(learned):
 def test_a_saved_model_is_versioned_json_and_scores_the_same_without_retraining(learned, tmp_path):
     cwd, _ = learned
     model = json.loads((cwd / "model.json").read_text())
-    assert model["format"] == "dataforge-match-model" and model["version"] == 1
+    assert model["format"] == "dataforge-match-model" and model["version"] == 2
     assert [m["name"] for m in model["measures"]] == ["name", "numbers", "legal_form", "also_RegAddress.PostTown",
                                                       "also_RegAddress.PostCode"]
     assert 0 < model["records"]["prior"] < 1 and model["records"]["threshold"] == 0.5
@@ -117,6 +117,7 @@ def test_labels_are_final_and_a_non_candidate_yes_is_kept(learned, tmp_path):
     (["--model", "truncated.json"], ["truncated.json", "not JSON"]),
     (["--model", "foreign.json"], ["foreign.json", "not a usable dataforge match model"]),
     (["--model", "future.json"], ["newer than this dataforge reads"]),
+    (["--model", "older.json"], ["a model of version 1", "learn it again"]),
     (["--model", "{model}"], ["learned with RegAddress.PostTown, RegAddress.PostCode; this run gives no --also"]),
     (["--model", "{model}", "--also", "RegAddress.PostCode"], ["this run gives RegAddress.PostCode"]),
     (["--model", "{model}", "--save-model", "again.json"], ["--save-model with --model"]),
@@ -135,6 +136,7 @@ def test_misused_learning_flags_are_usage_errors_before_any_work(learned, tmp_pa
     (tmp_path / "truncated.json").write_text((cwd / "model.json").read_text()[:200])
     (tmp_path / "foreign.json").write_text(json.dumps({"format": "something-else", "version": 1}))
     (tmp_path / "future.json").write_text(json.dumps({**model, "version": 99}))
+    (tmp_path / "older.json").write_text(json.dumps({**model, "version": 1}))
     (tmp_path / "exists.json").write_text("keep me")
     (tmp_path / "badlabel.csv").write_text("left_id,right_id,label\n06781447,10565630,maybe\n")
     (tmp_path / "nocolumn.csv").write_text("left_id,right_id\n06781447,10565630\n")

@@ -22,8 +22,10 @@ built for the case splink handles worst: when the only evidence is a name.
    (:data:`MEASURES`, plus one a ``--also`` column), each carrying its own
    evidence rather than several views of one spelling:
 
-   - ``name``: one joint measure of the spelling: the same name, or the band
-     of the soft TF-IDF of the words (``--refine``'s score: common words and
+   - ``name``: one joint measure of the spelling: the same name, the same as
+     it by a companies register's rule (the same words, a leading THE and the
+     legal form aside: "THE COOK ESTATES LTD" and "COOK ESTATES LIMITED"), or
+     the band of the soft TF-IDF of the words (``--refine``'s score: common words and
      legal forms count for little) with the band of the seed's 3-gram cosine,
      ordered words first;
    - ``numbers``: their numbers and designators (digits, roman numerals:
@@ -108,13 +110,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from dataforge.dedup.normalise import designators, legal_form_class, split_legal_form
+from dataforge.dedup.normalise import designators, legal_form_class, same_as_key, split_legal_form
 from dataforge.dedup.options import MatchOptions
 from dataforge.errors import UsageError
 from dataforge.progress import Progress
 
 MODEL_FORMAT = "dataforge-match-model"
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: the name's level "the same as"; records
 # the measures of the names, their levels best first (with the bands that make them)
 WORD_BANDS = (0.95, 0.85, 0.7)
 COSINE_BANDS = (0.85, 0.7)
@@ -126,7 +128,7 @@ def _band_labels(what: str, bands: tuple) -> list:
 
 # one measure of the names' spelling: the words and the 3-gram cosine are two views of it, so
 # their levels are joint (as independent measures they would count the same evidence twice)
-NAME_LEVELS = ("same name",) + tuple(f"{w}, {c}" for w in _band_labels("words", WORD_BANDS)
+NAME_LEVELS = ("same name", "the same as") + tuple(f"{w}, {c}" for w in _band_labels("words", WORD_BANDS)
                                     for c in _band_labels("3-grams", COSINE_BANDS))
 MEASURES = {
     "name": NAME_LEVELS,
@@ -221,6 +223,9 @@ def model_from_dict(data, source: str = "model") -> PairModel:
     if version > MODEL_VERSION:
         raise UsageError(f"{source}: a model of version {version}, newer than this dataforge reads "
                          f"({MODEL_VERSION}): upgrade dataforge")
+    if version < MODEL_VERSION:
+        raise UsageError(f"{source}: a model of version {version}, from an older dataforge whose measures "
+                         f"differ: learn it again (--learn --save-model)")
     prior, threshold, also = data.get("prior"), data.get("threshold"), data.get("also")
     if not _finite(prior) or not 0 < prior < 1:
         raise _bad(source, f"prior {prior!r}")
@@ -400,6 +405,9 @@ class _Names:
         self.options = options
         self._vectors = None
         splits = [split_legal_form(n) for n in names]  # each name's words and legal forms, once
+        # the register's "same as" rule: the same words, a leading THE and the legal form aside
+        keys = pd.factorize(pd.Series([same_as_key(n, words) for n, (words, _) in zip(names, splits)], dtype=object))
+        self.same_as = np.where(keys[1][keys[0]] == "", -1, keys[0]) if len(names) else np.empty(0, np.int64)
         self.words = WordVectors(list(names), [words for words, _ in splits])
         self.numbers = _sets([designators(n, words + forms) for n, (words, forms) in zip(names, splits)])
         self.number_count = np.diff(self.numbers.indptr)
@@ -429,9 +437,10 @@ class _Names:
         same = self.names[a[at]] == self.names[b[at]]
         cosine[at] = np.where(same, 1.0, cosine[at])
         words = _bands(soft_scores(self.words, a[at], b[at], threads), WORD_BANDS)  # no words: the last band
-        joint = 1 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
+        joint = 2 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
+        same_as = (self.same_as[a[at]] >= 0) & (self.same_as[a[at]] == self.same_as[b[at]])
         name = np.full(len(a), -1, np.int8)
-        name[at] = np.where(same, 0, joint)
+        name[at] = np.where(same, 0, np.where(same_as, 1, joint))
         na, nb = self.number_count[a], self.number_count[b]
         shared = np.zeros(len(a))
         both = np.flatnonzero((na > 0) & (nb > 0))
@@ -442,7 +451,7 @@ class _Names:
         legal = np.select([(la < 0) & (lb < 0), la == lb, (la < 0) | (lb < 0)], [-1, 0, 1], 2).astype(np.int8)
         # the same name has the same numbers and legal form: no further evidence, and counted as
         # agreeing they would tie those measures to the name within the matches
-        numbers[name == 0] = -1
+        numbers[(name == 0) | (name == 1)] = -1  # the same words: the same numbers
         legal[name == 0] = -1
         return [name, numbers, legal], cosine
 

@@ -129,6 +129,14 @@ def _legal_classes() -> dict[str, str]:
     return {" ".join(plain_words(form)): kind for kind, form in typesources()}
 
 
+def same_as_key(name: str, words: Optional[list] = None) -> str:
+    """What a companies register compares when it refuses a name as "the same as" one it holds
+    (in the UK, the Company, LLP and Business (Names and Trading Disclosures) Regulations 2015):
+    no legal form, case, punctuation or leading THE, & is AND.  *words*: its :func:`name_words`."""
+    words = name_words(name) if words is None else words
+    return " ".join(words[1:] if words[:1] == ["THE"] and len(words) > 1 else words)
+
+
 def legal_form_class(name: str, split: Optional[tuple] = None) -> str:
     """The kind of legal form *name* ends with ("LIMITED" and "LTD" are both Limited), by
     cleanco's types; "" for none.  A form cleanco does not type is its own kind (its last

@@ -17,6 +17,8 @@ import random
 from dataclasses import dataclass
 from typing import IO, Iterator
 
+from dataforge.dedup.normalise import same_as_key
+
 COLUMNS = ["CompanyName", " CompanyNumber", "RegAddress.PostTown", "RegAddress.PostCode"]
 
 _SYLLABLES = (
@@ -135,15 +137,6 @@ def _typo(rng: random.Random, name: str) -> str:
         w = w[:k] + rng.choice("AEIOURSTNL") + w[k + 1:]  # wrong letter
     words[i] = w
     return " ".join(words)
-
-
-def same_as_key(name: str) -> str:
-    """What the register compares when it refuses a name "the same as" one it holds:
-    no legal form, case, punctuation or leading THE, & is AND."""
-    from dataforge.dedup.normalise import name_words
-
-    words = name_words(name)
-    return " ".join(words[1:] if words[:1] == ["THE"] and len(words) > 1 else words)
 
 
 # words a person would still accept missing from a firm's name
