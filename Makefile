@@ -35,8 +35,9 @@ demo: install
 	$(BIN)/dataforge jobs split $(SAMPLE) --test-size 0.3 -o $(DEMO)/split
 	@echo "== dataforge jobs topn: the 5 best-paid postings (max, min salary)"
 	$(BIN)/dataforge jobs topn $(SAMPLE) -n 5 --values -o -
-	@echo "== dataforge dedup match --refine: the same firm written differently, pairs and groups"
-	$(BIN)/dataforge dedup match $(COMPANIES) --refine -o $(DEMO)/pairs.csv --groups $(DEMO)/groups.csv
+	@echo "== dataforge dedup match --learn: the same firm written differently, decided by a model learned from the file"
+	$(BIN)/dataforge dedup match $(COMPANIES) --learn --also RegAddress.PostTown --also RegAddress.PostCode \
+	    --save-model $(DEMO)/model.json -o $(DEMO)/pairs.csv --groups $(DEMO)/groups.csv
 	@echo "   the 5 best pairs that are not the same name:"
 	@awk -F, 'NR == 1 || ($$2 != $$4 && n++ < 5)' $(DEMO)/pairs.csv
 	@echo "== dataforge dedup bench: pairwise fuzzy matching against dataforge, scored against the truth"

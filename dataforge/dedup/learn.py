@@ -430,7 +430,7 @@ class _Names:
         from dataforge.dedup.refine import soft_scores
 
         at = np.flatnonzero(spelled)
-        cosine = np.zeros(len(a)) if known is None else np.nan_to_num(known, nan=0.0)
+        cosine = np.zeros(len(a)) if known is None else np.minimum(np.nan_to_num(known, nan=0.0), 1.0)
         unknown = at if known is None else at[np.isnan(known[at])]
         if len(unknown):
             cosine[unknown] = np.minimum(_row_dots(self.vectors, self.vectors, a[unknown], b[unknown]), 1.0)
