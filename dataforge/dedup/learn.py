@@ -146,7 +146,7 @@ LABEL_PRIOR_PAIRS = 5.0
 LABEL_REACH = 10.0  # a label moves about this many unlabelled pairs of its pattern
 EM_MAX_ITERATIONS = 10000
 INITIAL_PRIOR = 0.1  # where EM starts: a tenth of the candidates match
-EM_TOLERANCE = 1e-6
+EM_TOLERANCE = 1e-5
 PROBABILITY_FLOOR = 1e-6  # the prior is never taken as 0 or 1
 PSEUDO_COUNT = 1.0
 # the name measure's prior: this many pairs in each class, the matches' halving level by level from the
@@ -436,9 +436,11 @@ class _Names:
             cosine[unknown] = np.minimum(_row_dots(self.vectors, self.vectors, a[unknown], b[unknown]), 1.0)
         same = self.names[a[at]] == self.names[b[at]]
         cosine[at] = np.where(same, 1.0, cosine[at])
-        words = _bands(soft_scores(self.words, a[at], b[at], threads), WORD_BANDS)  # no words: the last band
-        joint = 2 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
         same_as = (self.same_as[a[at]] >= 0) & (self.same_as[a[at]] == self.same_as[b[at]])
+        words = np.zeros(len(at), np.int8)
+        scored = np.flatnonzero(~same & ~same_as)  # the rest: levels 0 and 1, whatever their words score
+        words[scored] = _bands(soft_scores(self.words, a[at[scored]], b[at[scored]], threads), WORD_BANDS)
+        joint = 2 + words * (len(COSINE_BANDS) + 1) + _bands(cosine[at], COSINE_BANDS)
         name = np.full(len(a), -1, np.int8)
         name[at] = np.where(same, 0, np.where(same_as, 1, joint))
         na, nb = self.number_count[a], self.number_count[b]
