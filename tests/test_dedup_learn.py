@@ -112,3 +112,58 @@ def test_designators_and_legal_form_kinds():
     assert legal_form_class("A & M SECURITIES LLC /BD") == legal_form_class("A & M SECURITIES, LLC")
     assert legal_form_class("ACME LTD") == legal_form_class("ACME LIMITED") != legal_form_class("ACME LLC")
     assert legal_form_class("ACME") == ""
+
+
+def _people_with_identifiers(n: int, seed: int):
+    """The person generator's records with a birth date and an id number per person (kept by its
+    duplicates), and for a few duplicates a name replaced by an unrelated one."""
+    from dataforge.synthetic.persons import persons
+
+    rng = np.random.default_rng(seed)
+    people = list(persons(n, seed))
+    entity = np.array([p.entity for p in people])
+    birth = {e: f"19{rng.integers(20, 99)}{rng.integers(1, 13):02d}{rng.integers(1, 29):02d}" for e in set(entity)}
+    number = {e: str(rng.integers(1_000_000, 9_999_999)) for e in set(entity)}
+    names = [f"{p.given} {p.surname}" for p in people]
+    seen, renamed = set(), []
+    for k, e in enumerate(entity):
+        if e in seen and len(renamed) < 20:
+            names[k] = f"RENAMED{len(renamed)} PERSON{len(renamed)}"  # no 3-gram shared with any real name
+            renamed.append(k)
+        seen.add(e)
+    frame = pd.DataFrame({"Street": [p.street for p in people], "Town": [p.town for p in people],
+                          "Birth": [birth[e] for e in entity], "Number": [number[e] for e in entity]})
+    return pd.Series(names), frame, entity, renamed
+
+
+def test_with_also_a_duplicate_whose_name_changed_is_found_by_its_other_fields():
+    from dataforge.dedup.evaluate import pair_quality
+
+    names, also, entity, renamed = _people_with_identifiers(4000, 3)
+    matches = find_matches(names, also=also, options=MatchOptions(threads=2, learn=True))
+    found = set(zip(matches.left.tolist(), matches.right.tolist()))
+    partner = {k: next(j for j in range(len(entity)) if entity[j] == entity[k] and j != k) for k in renamed}
+    recovered = sum((min(k, j), max(k, j)) in found for k, j in partner.items())
+    assert recovered >= 18, recovered  # the names share nothing: only the record candidates find them
+    quality = pair_quality(matches.left, matches.right, entity)
+    assert quality.precision > 0.95 and quality.recall > 0.95, quality  # families at one address stay apart
+    records = matches.model.records
+    assert 0 < records["prior"] < 1 and records["threshold"] == 0.5
+    # names alone cannot find them
+    alone = find_matches(names, options=MatchOptions(threads=2, learn=True))
+    assert not {(min(k, j), max(k, j)) for k, j in partner.items()} & set(zip(alone.left.tolist(),
+                                                                              alone.right.tolist()))
+
+
+def test_when_nearly_every_candidate_matches_em_does_not_split_the_duplicates():
+    """FEBRL's one-text framing: the candidates are nearly all duplicates, some noisy.  Without the
+    random pairs' u as a prior, EM took the noisy duplicates for the non-matches."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    match = rng.random(n) < 0.97
+    name = np.where(match, rng.choice(4, n, p=[0.4, 0.3, 0.2, 0.1]), rng.choice(4, n, p=[0.05, 0.15, 0.3, 0.5]))
+    numbers = np.where(match, rng.choice(3, n, p=[0.55, 0.4, 0.05]), rng.choice(3, n, p=[0.01, 0.04, 0.95]))
+    levels = np.stack([name, numbers], axis=1).astype(np.int8)
+    random_u = {1: np.array([0.005, 0.015, 0.98])}  # random pairs: numbers nearly never shared
+    _, _, prior, _ = estimate(levels, [4, 3], initial_u=random_u)
+    assert prior > 0.9, prior
