@@ -108,15 +108,21 @@ def weighted(counts: sp.csr_matrix, weights: np.ndarray, norms: np.ndarray = Non
     return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
 
-def seed_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False) -> sp.csr_matrix:
-    """``TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal)).fit_transform(names)``."""
+def fit_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False
+              ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """(the seed's TF-IDF matrix of *names*, its columns' n-gram codes, their document frequencies)."""
     if strip_legal:
         names = [strip_legal_form(name) for name in names]
     counts, vocabulary = ngram_counts(names, ngram)
     if len(vocabulary) == 0:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
     df = np.bincount(counts.indices, minlength=counts.shape[1])
-    return weighted(counts, smooth_idf(df, counts.shape[0]))
+    return weighted(counts, smooth_idf(df, counts.shape[0])), vocabulary, df
+
+
+def seed_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False) -> sp.csr_matrix:
+    """``TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal)).fit_transform(names)``."""
+    return fit_tfidf(names, ngram, strip_legal)[0]
 
 
 def frozen_counts(names: Sequence[str], vocabulary: np.ndarray, ngram: int = 3,
