@@ -15,29 +15,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-WORK = ROOT / "benchmarks" / "work"
-PY = sys.executable
-DATAFORGE = str(Path(sys.executable).parent / "dataforge")
-
-
-def generated(records: int, seed: int) -> Path:
-    path = WORK / (f"companies-{records}.csv" if seed == 5 else f"companies-{records}-seed{seed}.csv")
-    if not path.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        subprocess.run([PY, "-m", "dataforge.synthetic", "companies", "-n", str(records), "--seed", str(seed),
-                        "-o", str(tmp)], check=True)
-        tmp.rename(path)
-    return path
+from dedup_bench import DATAFORGE, PY, WORK, measure  # benchmarks/ is on the path: the script's folder
+from dedup_bench import make_input as generated
 
 
 def drawn_from(master: Path, records: int, out: Path) -> Path:
@@ -54,19 +41,6 @@ def drawn_from(master: Path, records: int, out: Path) -> Path:
             row[1] = f"NEW{k}"
             writer.writerow(row)
     return out
-
-
-def measure(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    err = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"failed: {' '.join(command)}\n{err}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def open_seconds(index: Path) -> float:
@@ -135,8 +109,6 @@ def run(names: int, queries: int, threads: int) -> str:
     add_s, add_mib = measure([DATAFORGE, "dedup", "index", "add", str(added), str(more), "-q"])
     info = subprocess.run([DATAFORGE, "dedup", "index", "info", str(added), "--json"], capture_output=True,
                           text=True, check=True).stdout
-    import json
-
     drift = json.loads(info)["drift"]
     shutil.rmtree(added)
     self_s, self_mib = measure([DATAFORGE, "dedup", "match", str(tonight), "-o", os.devnull, "-q", *t])

@@ -32,8 +32,8 @@ def _report(reporter: Reporter, what: str, summary) -> None:
         reporter.warn(warning)
     reporter.summary(summary.as_dict())
     if summary.rebuild_advised:
-        reporter.warn(f"the IDF has drifted {summary.drift:.1%} from a refit's, or many names were added since the "
-                      f"build: rebuild the index (dataforge dedup index build --force) for scores a refit would give")
+        reporter.warn(f"rebuild advised: {summary.rebuild_reason}; dataforge dedup index build --force gives the "
+                      f"scores of a refit")
     reporter.say(f"dedup index {what}: {number(summary.records)} records, {number(summary.distinct_names)} distinct "
                  f"names, {number(summary.features)} n-grams, {_size(summary.bytes)}, IDF drift "
                  f"{summary.drift:.2%} -> {summary.index} ({summary.seconds:.2f} s)")
@@ -131,7 +131,7 @@ def info_command(index, as_json, quiet, verbose, debug):
         lines.append(f"  added {added['at']} from {', '.join(added['inputs']) or '-'} "
                      f"({number(added['records'])} records, {number(added['distinct_names'])} new names)")
     lines.append(f"  IDF drift {info['drift']:.2%} (fitted on {number(info['idf_names'])} names); "
-                 f"{'rebuild advised' if info['rebuild_advised'] else 'no rebuild needed'}")
+                 f"{'rebuild advised: ' + info['rebuild_reason'] if info['rebuild_advised'] else 'no rebuild needed'}")
     for name, size in sorted(info["arrays"].items(), key=lambda item: -item[1]):
         lines.append(f"  {name}.npy {_size(size)}")
     click.echo("\n".join(lines))

@@ -176,11 +176,6 @@ class MatchIndex:
         raise AssertionError("unreachable")
 
     @property
-    def options(self) -> MatchOptions:
-        o = self.manifest["options"]
-        return MatchOptions(ngram=o["ngram"], strip_legal=o["strip_legal"])
-
-    @property
     def records(self) -> int:
         return self.manifest["records"]
 
@@ -459,7 +454,7 @@ def build_index(path: str, names: pd.Series, ids: pd.Series, *, options: MatchOp
                 "columns": list(columns), "id_column": id_column, "tuned_threshold": TUNED_THRESHOLD,
                 **counts, "built": {"at": _now(), "inputs": list(inputs), "records": counts["records"],
                                     "distinct_names": counts["distinct_names"]},
-                "added": [], "drift": 0.0, "rebuild_advised": False}
+                "added": [], "drift": 0.0, "rebuild_advised": False, "rebuild_reason": None}
     if os.path.exists(os.path.join(path, MANIFEST)):
         with writing(path):
             manifest["arrays"] = _save_generation(Path(path) / manifest["generation"], arrays)
@@ -519,9 +514,13 @@ def add_to_index(path: str, names: pd.Series, ids: Optional[pd.Series], *, input
         distinct = old_rows + len(new)
         drift = idf_drift(arrays["idf"], arrays["df"], distinct)
         growth = (distinct - m["idf_names"]) / m["idf_names"]
+        reasons = ([f"the IDF has drifted {drift:.2%} from a refit's (over {REBUILD_DRIFT:.0%})"]
+                   if drift > REBUILD_DRIFT else []) + \
+                  ([f"{growth:.0%} more names than the IDF was fitted on (over {REBUILD_GROWTH:.0%})"]
+                   if growth > REBUILD_GROWTH else [])
         m.update(generation=_new_generation(), records=first + len(names), distinct_names=distinct,
-                 features=features, drift=round(drift, 6),
-                 rebuild_advised=bool(drift > REBUILD_DRIFT or growth > REBUILD_GROWTH),
+                 features=features, drift=round(drift, 6), rebuild_advised=bool(reasons),
+                 rebuild_reason="; ".join(reasons) or None,
                  added=m["added"] + [{"at": _now(), "inputs": list(inputs), "records": len(names),
                                       "distinct_names": int(len(new)), "features": int(len(unseen))}])
         del index, a  # the old generation's maps are closed before it is removed

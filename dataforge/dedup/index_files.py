@@ -28,6 +28,7 @@ class IndexSummary:
     bytes: int
     drift: float
     rebuild_advised: bool
+    rebuild_reason: Optional[str]
     seconds: float
     read_records: int  # read from the inputs this run
     read_distinct_names: int  # of them, names the index did not hold before
@@ -38,7 +39,8 @@ class IndexSummary:
         return {"index": self.index, "records": self.records, "distinct_names": self.distinct_names,
                 "features": self.features, "bytes": self.bytes, "read_records": self.read_records,
                 "new_distinct_names": self.read_distinct_names, "drift": self.drift,
-                "rebuild_advised": self.rebuild_advised, "seconds": self.seconds}
+                "rebuild_advised": self.rebuild_advised, "rebuild_reason": self.rebuild_reason,
+                "seconds": self.seconds}
 
 
 def _check_index_path(path: str) -> str:
@@ -54,8 +56,24 @@ def _summary(path: str, manifest: dict, started: float, read: int, new_names: in
         size += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     return IndexSummary(index=path, records=manifest["records"], distinct_names=manifest["distinct_names"],
                         features=manifest["features"], bytes=size, drift=manifest["drift"],
-                        rebuild_advised=manifest["rebuild_advised"], seconds=round(time.monotonic() - started, 3),
+                        rebuild_advised=manifest["rebuild_advised"], rebuild_reason=manifest["rebuild_reason"],
+                        seconds=round(time.monotonic() - started, 3),
                         read_records=read, read_distinct_names=new_names, warnings=warnings, notes=notes)
+
+
+def _records(inputs: Sequence[str], encoding: str, stack, columns: Sequence[str], id_column: Optional[str],
+             empty: str):
+    """(the table, its names and ids as match_files reads a side, the id column found or None, warnings)."""
+    from dataforge.dedup.files import _Side
+    from dataforge.dedup.table import Table
+
+    table = Table(inputs, encoding, stack)
+    if table.empty:
+        raise UsageError(empty.format(table.shown[0]))
+    warnings: list = []
+    side = _Side(table, columns, id_column, (), warnings, id_required=True)
+    found = table.id_column(id_column, DEFAULT_ID_COLUMN)
+    return table, side, found.strip() if found else None, warnings
 
 
 def build_index_files(inputs: Sequence[str], output: str, *, columns: Sequence[str] = (DEFAULT_COLUMN,),
@@ -65,9 +83,7 @@ def build_index_files(inputs: Sequence[str], output: str, *, columns: Sequence[s
     """Index the master CSV *inputs* at *output* (a directory; an index already there is replaced,
     atomically, only with *force*).  *columns*, *id_column*, *encoding* and the vectorising
     *options* (ngram, strip_legal) are ``dedup match``'s."""
-    from dataforge.dedup.files import _Side
     from dataforge.dedup.index import MANIFEST, build_index, check_index_options
-    from dataforge.dedup.table import Table
 
     started = time.monotonic()
     output = _check_index_path(output)
@@ -80,16 +96,10 @@ def build_index_files(inputs: Sequence[str], output: str, *, columns: Sequence[s
             raise OutputExistsError(f"index exists: {output} (use --force to replace it)")
     else:
         check_output_free(output, force, directory=True, inputs=inputs)
-    warnings: list = []
     with contextlib.ExitStack() as stack:
-        table = Table(inputs, encoding, stack)
-        if table.empty:
-            raise UsageError(f"master list {table.shown[0]} is empty")
-        side = _Side(table, columns, id_column, (), warnings, id_required=True)
-        found = table.id_column(id_column, DEFAULT_ID_COLUMN)
+        table, side, found, warnings = _records(inputs, encoding, stack, columns, id_column, "master list {} is empty")
         manifest = build_index(output, side.names, side.ids, options=options, columns=list(columns),
-                               id_column=found.strip() if found else None, inputs=list(table.shown),
-                               progress=progress)
+                               id_column=found, inputs=list(table.shown), progress=progress)
     return _summary(output, manifest, started, manifest["records"], manifest["distinct_names"], warnings,
                     table.notes)
 
@@ -98,24 +108,18 @@ def add_index_files(index: str, inputs: Sequence[str], *, columns: Sequence[str]
                     id_column: Optional[str] = None, encoding: str = "utf-8", progress=None) -> IndexSummary:
     """Append the records of the CSV *inputs* to *index* (their name and id columns default to the
     index's; with no id column the records are numbered on from the index's last one)."""
-    from dataforge.dedup.files import _Side
     from dataforge.dedup.index import add_to_index, read_manifest
-    from dataforge.dedup.table import Table
 
     started = time.monotonic()
     index = _check_index_path(index)
     manifest = read_manifest(index)
     columns = list(columns) or manifest["columns"] or [DEFAULT_COLUMN]
     id_column = id_column or manifest["id_column"]
-    warnings: list = []
     with contextlib.ExitStack() as stack:
-        table = Table(inputs, encoding, stack)
-        if table.empty:
-            raise UsageError(f"{table.shown[0]} is empty: no records to add")
-        side = _Side(table, columns, id_column, (), warnings, id_required=True)
-        has_ids = table.id_column(id_column, DEFAULT_ID_COLUMN) is not None
+        table, side, found, warnings = _records(inputs, encoding, stack, columns, id_column,
+                                                "{} is empty: no records to add")
         before = manifest["distinct_names"]
-        manifest = add_to_index(index, side.names, side.ids if has_ids else None, inputs=list(table.shown),
+        manifest = add_to_index(index, side.names, side.ids if found else None, inputs=list(table.shown),
                                 progress=progress)
     return _summary(index, manifest, started, len(side.names), manifest["distinct_names"] - before, warnings,
                     table.notes)
