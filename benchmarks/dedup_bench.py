@@ -25,12 +25,12 @@ PY = sys.executable
 DATAFORGE = str(Path(sys.executable).parent / "dataforge")
 
 
-def make_input(records: int) -> Path:
-    path = WORK / f"companies-{records}.csv"
+def make_input(records: int, seed: int = 5) -> Path:
+    path = WORK / (f"companies-{records}.csv" if seed == 5 else f"companies-{records}-seed{seed}.csv")
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        subprocess.run([PY, "-m", "dataforge.synthetic", "companies", "-n", str(records), "--seed", "5",
+        subprocess.run([PY, "-m", "dataforge.synthetic", "companies", "-n", str(records), "--seed", str(seed),
                         "-o", str(tmp)], check=True)
         tmp.rename(path)
     return path

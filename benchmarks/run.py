@@ -25,6 +25,8 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/quality_bench.py", "--records", "50000"]),
     ("Dedup learned decisions: FEBRL and generated sets against the seed's best threshold and splink 5", "make bench",
      [sys.executable, "benchmarks/learn_bench.py", "--million"]),
+    ("Dedup saved index: tonight's 10,000 names against a million, `--index` against `--against`", "make bench",
+     [sys.executable, "benchmarks/index_bench.py", "--names", "1000000", "--queries", "10000"]),
 ]
 
 

@@ -38,5 +38,9 @@ class InputDataError(DataforgeError):
     """An input file cannot be read through: a corrupt or truncated .gz/.bz2."""
 
 
+class IndexDamagedError(DataforgeError):
+    """A saved match index is truncated, corrupt, or of another format version: nothing is matched."""
+
+
 class JobFailedError(DataforgeError):
     """The mrjob runner failed (a task died, a cluster refused the job, ...)."""

@@ -17,16 +17,31 @@ def dedup() -> None:
     """Fuzzy de-duplication of company names (character n-gram TF-IDF, sparse top-N cosine)."""
 
 
+def name_columns(default=(DEFAULT_COLUMN,), shown: str = None):
+    """--column and --id-column: which CSV columns are the names and the ids (match, index build, index add)."""
+    def decorate(func):
+        func = click.option("--id-column", metavar="NAME",
+                            help=f"The id column (default: {shown or DEFAULT_ID_COLUMN + ' when present'}, "
+                                 f"else the row number from 1).")(func)
+        return click.option("--column", "columns", multiple=True, default=list(default), show_default=bool(default),
+                            metavar="NAME", help="The name column; repeat it to match on several columns joined by "
+                            "spaces (e.g. --column GivenName --column Surname --column Street)."
+                            + (f" [default: {shown}]" if shown else ""))(func)
+    return decorate
+
+
+strip_legal_option = click.option("--strip-legal", is_flag=True,
+                                  help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
+encoding_option = click.option("--encoding", default="utf-8", show_default=True,
+                               help="Input encoding, e.g. cp1252 or latin-1.")
+
+
 @dedup.command("match", cls=DataforgeCommand)
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH",
               help="Pairs CSV (.gz compresses); - for stdout.")
 @click.option("--force", is_flag=True, help="Replace outputs that exist.")
-@click.option("--column", "columns", multiple=True, default=[DEFAULT_COLUMN], show_default=True, metavar="NAME",
-              help="The name column; repeat it to match on several columns joined by spaces "
-                   "(e.g. --column GivenName --column Surname --column Street).")
-@click.option("--id-column", metavar="NAME",
-              help=f"The id column (default: {DEFAULT_ID_COLUMN} when present, else the row number from 1).")
+@name_columns()
 @click.option("--groups", "groups_path", metavar="PATH",
               help="Also write every input row with group_id and group_name.")
 @click.option("--grouping", type=click.Choice(GROUPINGS), default=DEFAULT_GROUPING, show_default=True,
@@ -36,6 +51,9 @@ def dedup() -> None:
               help="Match each name only against this master CSV (its ids and names on the right).")
 @click.option("--against-column", "against_columns", multiple=True, metavar="NAME",
               help="The master's name column(s) (default: --column).")
+@click.option("--index", "index_path", metavar="INDEX",
+              help="Match each name against a saved index of a master list (dedup index build) instead of "
+                   "--against: the same pairs at the IDF the index froze, in seconds (cron).")
 @click.option("--learn", is_flag=True,
               help="Decide the pairs by a model learned from this file (no labels needed): each candidate pair "
                    "gets match_probability and match_weight (docs/dedup.md says where it does well).")
@@ -57,18 +75,19 @@ def dedup() -> None:
                    f"{DEFAULT_LEARN_THRESHOLD}]")
 @click.option("--top", type=click.IntRange(min=0), default=DEFAULT_TOP, show_default=True,
               help="Best matches kept per distinct name, itself included; 0 = every pair above the threshold.")
-@click.option("--ngram", type=click.IntRange(min=1), default=DEFAULT_NGRAM, show_default=True, help="Characters per n-gram feature.")
+@click.option("--ngram", type=click.IntRange(min=1),
+              help=f"Characters per n-gram feature. [default: {DEFAULT_NGRAM}; with --index, the index's]")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="Threads for the product; 0 = every core.")
 @click.option("--kernel", type=click.Choice(KERNELS), default="auto", show_default=True,
               help="How the product is computed: pruned skips pairs that cannot reach the threshold, brute is "
                    "the seed's; same pairs and scores (pruned keeps all names tied for a last place). auto = pruned "
                    "when the threshold is above 0.")
-@click.option("--strip-legal", is_flag=True, help="Drop legal forms (LIMITED, LTD, PLC, GMBH, ...) before matching.")
+@strip_legal_option
 @click.option("--phonetic", is_flag=True, help="Add Double Metaphone codes of each word as features.")
 @click.option("--also", "also_columns", multiple=True, metavar="COLUMN",
               help="Keep only pairs that also agree on this column (repeatable), e.g. RegAddress.PostCode; "
                    "with --learn, evidence in the model (exact, close or different) instead of a filter.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1252 or latin-1.")
+@encoding_option
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
               help="Where the product runs: this machine, or Spark (same pairs and groups; inputs and outputs "
                    "may then be hdfs://, s3a://, file:// paths).")
@@ -76,7 +95,7 @@ def dedup() -> None:
               help=f"Spark master for --engine spark: local[N], yarn, spark://HOST:PORT, k8s://URL "
                    f"(default {DEFAULT_SPARK_MASTER}).")
 @reporting_options
-def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, learn,
+def match_command(inputs, output, force, columns, id_column, groups_path, grouping, against, against_columns, index_path, learn,
                   labels_path, save_model, model_path, explain, refine, threshold, top, ngram, threads, kernel, strip_legal, phonetic, also_columns, encoding, engine,
                   spark_master, as_json, quiet, verbose, debug):
     """Find pairs of records whose names are alike; optionally group them.
@@ -99,6 +118,7 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
         dataforge dedup match tonight.csv --model m.json --groups groups.csv -o pairs.csv
         dataforge dedup match crm.csv --column Name --id-column Id --groups groups.csv -o pairs.csv
         dataforge dedup match new.csv --against master.csv --threshold 0.8 -o -
+        dataforge dedup match new.csv --index master.dfidx --groups groups.csv -o pairs.csv
         dataforge dedup match hdfs:///data/companies.csv --engine spark --spark-master yarn \\
             -o hdfs:///out/pairs.csv
     """
@@ -114,7 +134,8 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
                               grouping=grouping, against=against, against_columns=against_columns,
                               also=also_columns, encoding=encoding, options=options, engine=engine,
                               spark_master=spark_master, spark_quiet=not verbose, force=force, labels=labels_path,
-                              model=model_path, save_model=save_model, explain=explain, progress=progress)
+                              model=model_path, save_model=save_model, explain=explain, index=index_path,
+                              progress=progress)
     for note in summary.notes:
         reporter.say(f"Note: {note}")
     for warning in summary.warnings:

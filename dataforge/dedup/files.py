@@ -43,6 +43,7 @@ class MatchSummary:
     notes: list = field(default_factory=list)  # what was decided about it (delimiter, encoding)
     learn: bool = False  # pairs decided by a learned model (--learn, --labels or --model)
     model: Optional[dict] = None  # learn: prior, candidate pairs, labels used, EM iterations, where it came from
+    index: Optional[str] = None  # the saved index matched against (dataforge.dedup.index)
 
     def as_dict(self) -> dict:
         """The ``--json`` summary: the counts, then what only some runs have, then time and outputs."""
@@ -53,6 +54,8 @@ class MatchSummary:
             data["model"] = dict(self.model)
         if self.master_rows is not None:
             data.update(master_rows=self.master_rows, master_distinct_names=self.master_distinct_names)
+        if self.index is not None:
+            data["index"] = self.index
         if self.groups is not None:
             data.update(groups=self.groups, grouping=self.grouping)
         data.update(seconds=self.seconds, outputs=list(self.outputs))
@@ -123,7 +126,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                 encoding: str = "utf-8", options: MatchOptions = MatchOptions(), engine: str = "local",
                 spark_master: Optional[str] = None, spark_quiet: bool = True, force: bool = False,
                 labels: Optional[str] = None, model: Optional[str] = None, save_model: Optional[str] = None,
-                explain: bool = False, progress: Progress = None) -> MatchSummary:
+                explain: bool = False, index: Optional[str] = None, progress: Progress = None) -> MatchSummary:
     """Match the names of the CSV *inputs* and write the pairs CSV to *output* (``-`` is stdout).
 
     *columns* are the name column(s) (several are joined by a space), *id_column*
@@ -142,6 +145,11 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     adds each measure's part of every pair's weight.  Either *labels* or
     *model* implies learn.
 
+    *index* is a saved index (``dedup index build``) to match against instead
+    of *against*, at the IDF it froze; its vectorising options apply (a
+    conflicting ngram or strip_legal is a UsageError), and a damaged index an
+    IndexDamagedError (exit 1).
+
     The outputs land together or not at all.  Raises UsageError before any work
     for options or paths no run could use (a missing or corrupt model among
     them).
@@ -153,6 +161,8 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     started = time.monotonic()
     learning = options.learn or labels is not None or model is not None
     options = options._replace(learn=learning)
+    if index is not None:
+        options = _check_index(index, options, against, engine, also)
     saved_model = _check_learning(options, labels, model, save_model, explain, also)
     if saved_model is not None:
         options = options._replace(threshold=saved_model.threshold if options.threshold is None
@@ -168,7 +178,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     if save_model is not None and any(_same_path(save_model, path) for path in outputs):
         raise UsageError("--save-model and -o/--groups must be different paths")
     master_inputs = [against] if against else []
-    check_engine(engine, spark_master, list(inputs) + master_inputs + outputs)
+    check_engine(engine, spark_master, list(inputs) + master_inputs + outputs + ([index] if index else []))
     for path in outputs + ([save_model] if save_model is not None else []):
         if not is_uri(path):
             check_output_free(local_path(path), force, inputs=list(inputs) + master_inputs)
@@ -196,6 +206,11 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         if spark is not None:
             inputs = spark.filesystem.fetch(inputs, stack)
             master_inputs = spark.filesystem.fetch(master_inputs, stack)
+        saved_index = None
+        if index is not None:
+            from dataforge.dedup.index import MatchIndex
+
+            saved_index = MatchIndex.open(local_path(index))
         table = Table(inputs, encoding, stack)
         master = Table(master_inputs, encoding, stack) if master_inputs else None
         mine = None
@@ -218,14 +233,16 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                 against_ids=theirs.ids if theirs else None, also=mine.also,
                 against_also=theirs.also if theirs else None, options=options, progress=progress,
                 product=spark.top_n_pairs if spark else top_n_pairs, labels=label_frame, model=saved_model,
-                explain=explain)
+                explain=explain, index=saved_index)
             counts.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
                           pairs=len(matches.pairs))
-            if theirs is not None:
+            if theirs is not None or saved_index is not None:
                 counts.update(master_rows=matches.master_rows, master_distinct_names=matches.master_names)
+        elif saved_index is not None:
+            counts.update(master_rows=saved_index.records, master_distinct_names=saved_index.distinct_names)
         if groups_out is not None:
             counts["groups"] = _write_groups(groups_out, table, matches, mine, theirs, grouping)
-            counts["grouping"] = "best_master" if theirs is not None else grouping
+            counts["grouping"] = "best_master" if theirs is not None or saved_index is not None else grouping
         if model_out is not None:
             if matches is None or matches.model is None:
                 raise UsageError(f"--save-model {save_model}: there were no records to learn a model from")
@@ -242,12 +259,32 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     return MatchSummary(refine=options.refine, threshold=options.threshold,
                         outputs=outputs + ([save_model] if save_model is not None else []), warnings=warnings,
                         notes=notes, seconds=round(time.monotonic() - started, 3), learn=options.learn,
-                        model=learned, **counts)
+                        model=learned, index=index, **counts)
 
 
 def _same_path(a: str, b: str) -> bool:
     """Whether two output paths are one file (``-`` is stdout, the same only as itself)."""
     return a == b or (STDIN not in (a, b) and os.path.realpath(local_path(a)) == os.path.realpath(local_path(b)))
+
+
+def _check_index(index: str, options: MatchOptions, against: Optional[str], engine: str,
+                 also: Sequence[str]) -> MatchOptions:
+    """The options of a match against a saved index, or a UsageError for those it cannot take;
+    only the manifest is read here (the arrays are opened and verified with the outputs claimed)."""
+    from dataforge.dedup.index import query_options, read_manifest
+
+    if against is not None:
+        raise UsageError("--index and --against are two master lists: give one")
+    if engine == "spark":
+        raise UsageError("--index runs on this machine only: --engine spark is not supported with --index "
+                         "(docs/dedup.md, A saved index for cron)")
+    if also:
+        raise UsageError("--also is not supported with --index yet: match with --against")
+    if options.learn:
+        raise UsageError("--learn, --labels and --model are not supported with --index yet: match with --against")
+    if is_uri(index):
+        raise UsageError(f"--index {index}: an index is a local directory")
+    return query_options(index, read_manifest(local_path(index)), options)
 
 
 def _check_learning(options: MatchOptions, labels: Optional[str], model: Optional[str], save_model: Optional[str],
@@ -293,8 +330,9 @@ def _write_groups(out: IO[str], table, matches, mine: Optional[_Side], theirs: O
     if matches is None:
         write_frame_csv(out, pd.DataFrame(columns=header))
         return 0
-    found = groups_of(matches, mine.names, mine.ids, against=theirs.names if theirs else None,
-                      against_ids=theirs.ids if theirs else None, grouping=grouping)
+    against, against_ids = matches.master if matches.master is not None else \
+        (theirs.names, theirs.ids) if theirs else (None, None)
+    found = groups_of(matches, mine.names, mine.ids, against=against, against_ids=against_ids, grouping=grouping)
     offset, headed = 0, False
     for chunk in table.chunks():
         chunk = chunk.drop(columns=[c for c in GROUP_COLUMNS if c in chunk.columns])

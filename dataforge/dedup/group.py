@@ -32,10 +32,11 @@ def component_groups(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 def best_match_groups(n: int, left: np.ndarray, right: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """For matching against a master list: each record's best master row (ties to
-    the first), or -1 when it matched none."""
+    the first), or -1 when it matched none.  Scores that differ only in the last bits of
+    their sums (names that clean alike: 1.0 and 1 - 1e-16) are ties."""
     best = np.full(n, -1, np.int64)
     if len(left):
-        order = np.lexsort((right, -scores, left))
+        order = np.lexsort((right, -np.round(scores, 12), left))
         first = np.ones(len(order), bool)
         first[1:] = left[order][1:] != left[order][:-1]
         best[left[order][first]] = right[order][first]

@@ -42,6 +42,8 @@ class Matches:
     master_names: Optional[int] = None
     seconds: dict = field(default_factory=dict)
     model: object = None  # --learn: the PairModel that decided the pairs (dataforge.dedup.learn)
+    # with a saved index: (names, ids) of the master records the pairs name, which `right` indexes
+    master: Optional[tuple] = None
 
 
 def _usable(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +194,7 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
                  against_ids: Optional[pd.Series] = None, also: Optional[pd.DataFrame] = None,
                  against_also: Optional[pd.DataFrame] = None, options: MatchOptions = MatchOptions(),
                  progress: Progress = None, product: Product = top_n_pairs, labels: Optional[pd.DataFrame] = None,
-                 model=None, explain: bool = False) -> Matches:
+                 model=None, explain: bool = False, index=None) -> Matches:
     """Pairs of records whose names match; see :func:`match_names` for the arguments.
 
     With ``options.learn`` (or a saved *model*, or *labels*) the pairs are decided by a model
@@ -204,6 +206,10 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     :func:`~dataforge.dedup.kernel.top_n_pairs` (the default, on this
     machine); ``SparkEngine(session).top_n_pairs`` runs it on Spark
     (:mod:`dataforge.dedup.spark`).  Everything else is the same either way.
+
+    *index* is a :class:`~dataforge.dedup.index.MatchIndex`: the names are matched against the
+    master list it holds, at the IDF it froze, instead of *against*; ``Matches.master`` then holds
+    the names and ids of the master records in the pairs.
     """
     names = pd.Series(names).reset_index(drop=True) if not isinstance(names, pd.Series) else names
     ids = names.index.to_series() if ids is None else pd.Series(ids)
@@ -212,6 +218,12 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     if against is not None:
         against = pd.Series(against) if not isinstance(against, pd.Series) else against
         against_ids = against.index.to_series() if against_ids is None else pd.Series(against_ids)
+    if index is not None:
+        if against is not None:
+            raise UsageError("an index and a master list to match against are two master lists: give one")
+        if also is not None and len(also.columns):
+            raise UsageError("--also is not supported with an index yet: match with --against")
+        options = index.query_options(options)
     if options.learn or model is not None or labels is not None:
         from dataforge.dedup.learn import learned_matches
 
@@ -221,9 +233,15 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     options = options.check()
     seconds: dict = {}
     started = time.perf_counter()
-    mine, theirs, left, right, scores = candidate_pairs(names, against, options, product, progress, seconds)
+    master = None
+    if index is not None:
+        mine, left, right, scores = index.candidate_pairs(names, options, progress, seconds)
+        right, against, against_ids = index.master(right)
+        master, master_rows, master_names = (against, against_ids), index.records, index.distinct_names
+    else:
+        mine, theirs, left, right, scores = candidate_pairs(names, against, options, product, progress, seconds)
+        master_rows, master_names = (None, None) if against is None else (len(against), len(theirs.distinct))
     right_names, right_ids = (names, ids) if against is None else (against, against_ids)
-    master_rows, master_names = (None, None) if against is None else (len(against), len(theirs.distinct))
     if also is not None and len(also.columns):
         keep = _agree(left, right, also.reset_index(drop=True),
                       (also if against is None else against_also).reset_index(drop=True))
@@ -235,7 +253,7 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
     seconds["total"] = time.perf_counter() - started
     return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(mine.distinct),
                    skipped=len(names) - len(mine.positions), master_rows=master_rows, master_names=master_names,
-                   seconds=seconds)
+                   seconds=seconds, master=master)
 
 
 def groups_of(matches: Matches, names: pd.Series, ids: Optional[pd.Series] = None, *,

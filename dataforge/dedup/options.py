@@ -46,7 +46,7 @@ class MatchOptions(NamedTuple):
 
     threshold: Optional[float] = None  # keep pairs scoring above this; None: 0.6, with refine 0.9
     top: int = DEFAULT_TOP  # per distinct name, itself included; 0 = no limit
-    ngram: int = DEFAULT_NGRAM  # characters a feature
+    ngram: Optional[int] = None  # characters a feature; None: 3 (with a saved index, the index's)
     threads: int = 0  # for the product; 0 = every core
     strip_legal: bool = False  # drop LIMITED, LTD, PLC, ... before vectorising
     phonetic: bool = False  # add Double Metaphone codes of each word as features
@@ -57,13 +57,15 @@ class MatchOptions(NamedTuple):
 
     def check(self) -> "MatchOptions":
         """Raise UsageError for a value no run could use; return the options with the
-        threshold filled in (None is the mode's default)."""
+        threshold and ngram filled in (None is the mode's default)."""
         if self.refine and self.learn:
             raise UsageError("--refine and --learn are two modes: give one")
         if self.threshold is None:
             default = DEFAULT_LEARN_THRESHOLD if self.learn else DEFAULT_REFINE_THRESHOLD if self.refine \
                 else DEFAULT_THRESHOLD
             return self._replace(threshold=default).check()
+        if self.ngram is None:
+            return self._replace(ngram=DEFAULT_NGRAM).check()
         if not (isinstance(self.threshold, (int, float)) and 0 <= self.threshold < 1 and math.isfinite(self.threshold)):
             raise UsageError(f"threshold must be at least 0 and below 1, not {self.threshold!r}")
         for name, low in (("top", 0), ("ngram", 1), ("threads", 0), ("block_rows", 1)):

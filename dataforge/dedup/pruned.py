@@ -39,6 +39,8 @@ Compiled with numba (wheels on PyPI, no compiler needed).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -303,18 +305,57 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     common = np.zeros(d, bool)
     common[np.argsort(-frequency, kind="stable")[:k]] = True
     l_rare, l_common, l_norm = split_common(left, common)
-    r_rare, r_common, r_norm = (l_rare, l_common, l_norm) if self_join else split_common(right, common)
+    right_side = RightSide.of(*split_common(right, common)) if not self_join else None
     del left, right  # only the two parts are used from here: a million names hold ~300 MB each
-    postings = r_rare.T.tocsr()
-    postings.sort_indices()
+    rows, cols, scores = pruned_product(l_rare, l_common, l_norm, right_side, top, threshold, threads, block_rows,
+                                        progress, own)
+    return left_order[rows], right_order[cols], scores
+
+
+class RightSide(NamedTuple):
+    """The right rows of a pruned product, ready for any left rows (what a saved index keeps):
+    the common part of each row (CSR) and its norm, and the rare part by feature (postings: for
+    each feature, its rows ascending and their weights)."""
+
+    common_indptr: np.ndarray
+    common_indices: np.ndarray
+    common_data: np.ndarray
+    norm: np.ndarray
+    postings_indptr: np.ndarray
+    postings_indices: np.ndarray
+    postings_data: np.ndarray
+
+    @classmethod
+    def of(cls, rare: sp.csr_matrix, common: sp.csr_matrix, norm: np.ndarray) -> "RightSide":
+        """From the rare and common parts of the rows (split_common)."""
+        postings = rare.T.tocsr()
+        postings.sort_indices()
+        return cls(*_csr_arrays(common), norm, *_csr_arrays(postings))
+
+    @property
+    def rows(self) -> int:
+        return len(self.norm)
+
+
+def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.ndarray, right: "RightSide",
+                   top: int, threshold: float, threads: int, block_rows: int, progress=None, own=None):
+    """(rows, cols, scores) of each left row's best *top* right rows above *threshold*, from the rows'
+    parts split on one common set of features.  *right* None is the self-join (the left rows against
+    themselves, each pair scored once; *own* holds each row's squared norm, its score with itself)."""
+    self_join = right is None
+    n_left = l_rare.shape[0]
+    l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
+    if self_join:
+        right = RightSide.of(l_rare, l_common, l_norm)
+    n_right = right.rows
+    r_common_a = right[:3]
+    r_norm = right.norm
+    postings_a = right[4:]
     hot_right = np.flatnonzero(r_norm > threshold).astype(np.int64)
     threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
-    l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
-    r_common_a = l_common_a if self_join else _csr_arrays(r_common)
-    postings_a = _csr_arrays(postings)
     arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *postings_a, r_norm[postings_a[1]], hot_right)
-    del l_rare, l_common, r_rare, r_common, postings
+    del l_rare, l_common, right
     scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64))
     room = n_right  # the most pairs one row can add
     capacity = BUFFER_PAIRS + room  # a thread stops taking rows once it holds BUFFER_PAIRS
@@ -337,7 +378,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     budget = max(1, block_rows // threads)
     if progress:
         progress(PRODUCT_STEP, 0, n_left)
-    while True:
+    while n_left:
         _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j, buf_s,
               filled, room)
         if limit:
@@ -356,7 +397,7 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
     if limit:
         rows = np.repeat(np.arange(n_left, dtype=np.int64), held)
         mask = np.arange(heap_j.shape[1])[None, :] < held[:, None]
-        return left_order[rows], right_order[heap_j[mask]], heap_s[mask]
+        return rows, heap_j[mask], heap_s[mask]
     rows = np.concatenate(found_i) if found_i else np.empty(0, np.int64)
     cols = np.concatenate(found_j) if found_j else np.empty(0, np.int64)
     scores = np.concatenate(found_s) if found_s else np.empty(0, np.float64)
@@ -364,4 +405,4 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
         diagonal = np.flatnonzero(own > threshold).astype(np.int64)
         rows, cols = np.concatenate([rows, cols, diagonal]), np.concatenate([cols, rows, diagonal])
         scores = np.concatenate([scores, scores, own[diagonal]])
-    return left_order[rows], right_order[cols], scores
+    return rows, cols, scores

@@ -87,25 +87,78 @@ def ngram_counts(names: Sequence[str], ngram: int = 3) -> tuple[sp.csr_matrix, n
     return counts, vocabulary
 
 
-def seed_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False) -> sp.csr_matrix:
-    """``TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal)).fit_transform(names)``."""
+def smooth_idf(document_frequency: np.ndarray, documents: int) -> np.ndarray:
+    """The vectorizer's ``idf = ln((1 + n) / (1 + df)) + 1`` of each feature."""
+    idf = np.full(len(document_frequency), documents + 1, dtype=np.float64)
+    idf /= document_frequency.astype(np.float64) + 1.0
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
+
+
+def weighted(counts: sp.csr_matrix, weights: np.ndarray, norms: np.ndarray = None) -> sp.csr_matrix:
+    """Each row's counts times its features' *weights*, divided by the row's L2 norm (*norms*,
+    else the norm of these weights; an empty row stays empty)."""
+    data = counts.data * weights[counts.indices]
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    if norms is None:
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
+    norms = np.where(norms == 0.0, 1.0, norms)
+    data /= norms[rows]
+    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def fit_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False
+              ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """(the seed's TF-IDF matrix of *names*, its columns' n-gram codes, their document frequencies)."""
     if strip_legal:
         names = [strip_legal_form(name) for name in names]
     counts, vocabulary = ngram_counts(names, ngram)
     if len(vocabulary) == 0:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-    df += 1.0
-    idf = np.full_like(df, counts.shape[0] + 1, dtype=np.float64)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
-    data = counts.data * idf[counts.indices]
-    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
-    norms[norms == 0.0] = 1.0
-    data /= norms[rows]
-    return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    return weighted(counts, smooth_idf(df, counts.shape[0])), vocabulary, df
+
+
+def seed_tfidf(names: Sequence[str], ngram: int = 3, strip_legal: bool = False) -> sp.csr_matrix:
+    """``TfidfVectorizer(min_df=1, analyzer=make_analyzer(ngram, strip_legal)).fit_transform(names)``."""
+    return fit_tfidf(names, ngram, strip_legal)[0]
+
+
+def frozen_counts(names: Sequence[str], vocabulary: np.ndarray, ngram: int = 3,
+                  strip_legal: bool = False) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Counts of each name's n-grams over the columns of a vocabulary fitted before (n-gram codes in
+    column order), followed by columns for the n-grams it lacks: (counts, the lacking codes, sorted)."""
+    if strip_legal:
+        names = [strip_legal_form(name) for name in names]
+    counts, codes = ngram_counts(names, ngram)
+    order = np.argsort(vocabulary, kind="stable")
+    at = np.searchsorted(vocabulary[order], codes)
+    known = at < len(vocabulary)
+    known[known] = vocabulary[order][at[known]] == codes[known]
+    unseen = codes[~known]
+    column = np.empty(len(codes), np.int64)
+    column[known] = order[at[known]]
+    column[~known] = len(vocabulary) + np.arange(len(unseen))
+    mapped = sp.csr_matrix((counts.data, column[counts.indices], counts.indptr),
+                           shape=(counts.shape[0], len(vocabulary) + len(unseen)))
+    mapped.sort_indices()
+    return mapped, unseen
+
+
+def frozen_tfidf(names: Sequence[str], vocabulary: np.ndarray, idf: np.ndarray, documents: int, ngram: int = 3,
+                 strip_legal: bool = False) -> sp.csr_matrix:
+    """TF-IDF of *names* at an IDF fitted before on *documents* names (*idf* for each code of *vocabulary*).
+    An n-gram the fit never saw weighs what the formula gives a feature in no document,
+    ``ln(1 + n) + 1``: it counts in the name's length and matches nothing.  Columns: the vocabulary's."""
+    counts, unseen = frozen_counts(names, vocabulary, ngram, strip_legal)
+    matrix = weighted(counts, np.concatenate([idf, np.full(len(unseen), unseen_idf(documents))]))
+    return matrix[:, :len(vocabulary)].tocsr()
+
+
+def unseen_idf(documents: int) -> float:
+    """The weight of an n-gram in none of the *documents* names (the idf formula at df 0)."""
+    return float(smooth_idf(np.zeros(1), documents)[0])
 
 
 def tfidf_matrix(names: Sequence[str], ngram: int = 3, strip_legal: bool = False,
