@@ -1,11 +1,17 @@
-"""Progress is drawn only when stderr is a terminal, and never on stdout."""
+"""What a terminal shows: progress only when stderr is one (never on stdout), and the labeller, whose keys
+come from one."""
 from __future__ import annotations
 
+import csv
+import fcntl
 import os
 import pty
+import select
 import subprocess
+import termios
+import time
 
-from conftest import DATAFORGE
+from conftest import DATAFORGE, Result, assert_usage_error, run_cli
 
 
 def run_with_terminal_stderr(args: list[str], cwd) -> tuple[int, bytes, bytes]:
@@ -63,3 +69,91 @@ def test_dedup_draws_a_progress_bar_over_blocks_on_a_terminal_only(companies_csv
                            capture_output=True, stdin=subprocess.DEVNULL)
     assert b"matching name blocks" not in piped.stderr and b"\x1b" not in piped.stderr
     assert piped.stderr.startswith(b"dedup match: 3,000 rows")
+
+
+PAIRS = ("left_id,left_name,right_id,right_name,similarity\n"
+         "1,ACME LTD,2,ACME LIMITED,0.95\n"
+         "3,BETA TRADING,4,BETA TRADERS,0.61\n"
+         "5,GAMMA & CO,6,GAMMA AND CO,0.8\n"
+         "7,DELTA FOODS,8,DELTA FUELS,0.58\n")
+SCREEN = b"most doubtful first"  # in the title of every pair the labeller draws
+
+
+def label_on_a_terminal(cwd, keys: str, *args: str) -> tuple[int, bytes]:
+    """``dataforge dedup label`` with stdin and stderr on a pseudo-terminal that is its controlling terminal (so
+    Ctrl-C is a SIGINT), typing each of *keys* once the labeller has drawn the pair before it; (exit code, what
+    the terminal showed)."""
+    main, secondary = pty.openpty()
+
+    def own_terminal() -> None:  # as a login shell has it: its own session, the terminal its controlling one
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([DATAFORGE, "dedup", "label", *args], cwd=cwd, stdin=secondary,
+                            stdout=subprocess.PIPE, stderr=secondary, preexec_fn=own_terminal,
+                            env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "30"})
+    os.close(secondary)
+    seen, typed, deadline = b"", 0, time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the terminal closes when the process exits
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if typed < len(keys) and seen.count(SCREEN) > typed:
+                os.write(main, keys[typed].encode())
+                typed += 1
+            if proc.poll() is not None and not ready:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        os.close(main)
+    return code, seen
+
+
+def labels_of(path) -> list:
+    with open(path, newline="", encoding="utf-8") as f:
+        return [(r["left_id"], r["right_id"], r["label"]) for r in csv.DictReader(f)]
+
+
+def test_the_labeller_shows_the_most_doubtful_first_and_saves_each_label(tmp_path):
+    (tmp_path / "pairs.csv").write_text(PAIRS)
+    code, terminal = label_on_a_terminal(tmp_path, "ynbuq", "pairs.csv", "-o", "labels.csv")
+    assert code == 0, terminal.decode(errors="replace")
+    first, second = terminal.index(b"BETA TRADING"), terminal.index(b"DELTA FOODS")
+    assert first < second  # 0.61, then 0.58: nearest the default 0.6 first
+    # y on BETA, n on DELTA, back to DELTA, u on it: the relabel wins; q saves and ends
+    assert labels_of(tmp_path / "labels.csv") == [("3", "4", "yes"), ("7", "8", "unsure")]
+    assert b"dedup label: 2 labelled (1 yes, 0 no, 1 unsure)" in terminal
+
+
+def test_the_labeller_resumes_from_its_output_and_writes_back_the_union(tmp_path):
+    (tmp_path / "pairs.csv").write_text(PAIRS)
+    (tmp_path / "labels.csv").write_text("left_id,right_id,label\n4,3,no\n9,10,yes\n")  # either way round
+    code, terminal = label_on_a_terminal(tmp_path, "yq", "pairs.csv", "-o", "labels.csv")
+    assert code == 0, terminal.decode(errors="replace")
+    assert b"BETA TRADING" not in terminal and b"DELTA FOODS" in terminal
+    assert labels_of(tmp_path / "labels.csv") == [("4", "3", "no"), ("9", "10", "yes"), ("7", "8", "yes")]
+    assert b"1 from before, 2 left" in terminal
+
+
+def test_a_ctrl_c_keeps_the_labels_given_before_it(tmp_path):
+    (tmp_path / "pairs.csv").write_text(PAIRS)
+    code, terminal = label_on_a_terminal(tmp_path, "n\x03", "pairs.csv", "-o", "labels.csv")
+    assert code == 130, terminal.decode(errors="replace")
+    assert labels_of(tmp_path / "labels.csv") == [("3", "4", "no")]
+    assert [p.name for p in tmp_path.iterdir()] and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_labeller_refuses_to_run_without_a_terminal(tmp_path):
+    (tmp_path / "pairs.csv").write_text(PAIRS)
+    done = run_cli("dedup", "label", "pairs.csv", "-o", "labels.csv", cwd=tmp_path, input=b"yyy")
+    assert_usage_error(Result(done.returncode, done.stdout, done.stderr.decode()), "stdin is not one")
+    assert not (tmp_path / "labels.csv").exists()

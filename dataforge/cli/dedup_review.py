@@ -2,6 +2,7 @@
 :class:`~dataforge.dedup.label.LabelSession`: draw the pair, read a key, press it)."""
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -126,14 +127,36 @@ def label_command(pairs, output, threshold, encoding, as_json, quiet, verbose, d
 def _label_loop(session) -> None:
     """Draw the pair, read a key, press it, until the queue ends or q; on stderr, so --json's stdout stays clean."""
     from rich.console import Console
-    from rich.panel import Panel
-    from rich.table import Table
 
     console = Console(stderr=True, highlight=False)
     if session.done:
         console.print("Nothing to label: every pair of the file is labelled in the output already."
                       if session.queue or session.already else "Nothing to label: the pairs file has no pairs.")
         return
+    with _keys_unechoed():
+        _draw_and_read(session, console)
+
+
+@contextlib.contextmanager
+def _keys_unechoed():
+    """The terminal without echo or line buffering for the whole session (restored after): a key typed while a
+    pair is drawn waits for the next read instead of being echoed onto the screen.  Ctrl-C still interrupts."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    before = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, before)
+
+
+def _draw_and_read(session, console) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
     while True:
         pair = session.shown()
         table = Table.grid(padding=(0, 2))
@@ -157,12 +180,19 @@ def _label_loop(session) -> None:
         console.clear()
         console.print(Panel(body, title=f"pair {pair.position + 1:,} of {len(session.queue):,}, most doubtful first "
                                          f"(threshold {session.threshold:g})"))
-        try:
-            key = click.getchar()
-        except EOFError:  # Ctrl-D: as q
-            key = "q"
-        if not session.press(key):
+        if not all(session.press(key) for key in _keys()):
             return
+
+
+def _keys() -> str:
+    """The keys typed since the last read (read at once, not with click.getchar, whose raw mode drops keys typed
+    ahead); an escape sequence (an arrow key) is none of ours, and Ctrl-D is q."""
+    import os
+
+    typed = os.read(sys.stdin.fileno(), 32).decode("utf-8", "replace")
+    if not typed or "\x04" in typed:
+        return "q"
+    return "" if typed.startswith("\x1b") else typed
 
 
 def _plain(text: str) -> str:
