@@ -14,24 +14,42 @@ import time
 from conftest import DATAFORGE, Result, assert_usage_error, run_cli
 
 
-def run_with_terminal_stderr(args: list[str], cwd) -> tuple[int, bytes, bytes]:
-    """Run the console script with stderr on a pseudo-terminal; return (code, stdout, terminal bytes)."""
+def run_with_terminal_stderr(args: list[str], cwd, keys: str = "", prompt: bytes = b"") -> tuple[int, bytes, bytes]:
+    """Run the console script with stderr on a pseudo-terminal; return (code, stdout, terminal bytes).
+
+    With *keys*, stdin is the terminal too, and the controlling one of the process's own session (as a login
+    shell has it, so Ctrl-C is a SIGINT); each key is typed once the terminal has shown *prompt* once more."""
     main, secondary = pty.openpty()
-    proc = subprocess.Popen([DATAFORGE, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=secondary, env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+
+    def own_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([DATAFORGE, *args], cwd=cwd, stdin=secondary if keys else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=secondary, preexec_fn=own_terminal if keys else None,
+                            env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "30"})
     os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # the terminal closes when the process exits
-            break
-        if not chunk:
-            break
-        seen += chunk
-    stdout = proc.stdout.read()
-    code = proc.wait()
-    os.close(main)
+    seen, typed, deadline = b"", 0, time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if typed < len(keys) and seen.count(prompt) > typed:
+                os.write(main, keys[typed].encode())
+                typed += 1
+            if not select.select([main], [], [], 0.1)[0]:
+                continue
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closes when the process exits
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if proc.poll() is None and time.monotonic() >= deadline:
+            proc.kill()
+        stdout = proc.stdout.read()
+        code = proc.wait()
+        os.close(main)
     return code, stdout, seen
 
 
@@ -80,42 +98,9 @@ SCREEN = b"most doubtful first"  # in the title of every pair the labeller draws
 
 
 def label_on_a_terminal(cwd, keys: str, *args: str) -> tuple[int, bytes]:
-    """``dataforge dedup label`` with stdin and stderr on a pseudo-terminal that is its controlling terminal (so
-    Ctrl-C is a SIGINT), typing each of *keys* once the labeller has drawn the pair before it; (exit code, what
-    the terminal showed)."""
-    main, secondary = pty.openpty()
-
-    def own_terminal() -> None:  # as a login shell has it: its own session, the terminal its controlling one
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen([DATAFORGE, "dedup", "label", *args], cwd=cwd, stdin=secondary,
-                            stdout=subprocess.PIPE, stderr=secondary, preexec_fn=own_terminal,
-                            env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "30"})
-    os.close(secondary)
-    seen, typed, deadline = b"", 0, time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(main, 4096)
-                except OSError:  # the terminal closes when the process exits
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            if typed < len(keys) and seen.count(SCREEN) > typed:
-                os.write(main, keys[typed].encode())
-                typed += 1
-            if proc.poll() is not None and not ready:
-                break
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        code = proc.wait()
-        os.close(main)
-    return code, seen
+    """``dataforge dedup label`` on a terminal, each of *keys* typed once the pair before it is drawn."""
+    code, _, terminal = run_with_terminal_stderr(["dedup", "label", *args], cwd, keys=keys, prompt=SCREEN)
+    return code, terminal
 
 
 def labels_of(path) -> list:
