@@ -25,6 +25,8 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/quality_bench.py", "--records", "50000"]),
     ("Dedup learned decisions: FEBRL and generated sets against the seed's best threshold and splink 5", "make bench",
      [sys.executable, "benchmarks/learn_bench.py", "--million"]),
+    ("Dedup review: building the page of 1,000,000 pairs and opening it in headless Chromium", "make bench",
+     [sys.executable, "benchmarks/review_bench.py", "--pairs", "100000,1000000"]),
 ]
 
 

@@ -51,6 +51,15 @@ class Pairs:
     def score_column(self) -> str:
         return "match_probability" if self.learned else "similarity"
 
+    def __post_init__(self):
+        # the records the pairs name, once each, and every pair as two positions among them
+        self.ids = pd.Index(pd.concat([self.frame["left_id"], self.frame["right_id"]], ignore_index=True).unique())
+        self.left = self.ids.get_indexer(self.frame["left_id"])
+        self.right = self.ids.get_indexer(self.frame["right_id"])
+        self.names = np.empty(len(self.ids), dtype=object)
+        self.names[self.right] = self.frame["right_name"].to_numpy(dtype=object)
+        self.names[self.left] = self.frame["left_name"].to_numpy(dtype=object)
+
     def threshold(self, given: Optional[float]) -> float:
         """The decision threshold: *given*, else --learn's 0.5 for match probabilities, else the 0.6 of
         similarities (pairs of --refine were decided at 0.9: give it)."""
@@ -89,13 +98,13 @@ def read_pairs(path: str, encoding: str = "utf-8") -> Pairs:
     numeric = ["similarity"] + (["match_probability", "match_weight"] if learned else []) + \
         [WEIGHT_PREFIX + m for m in measures]
     for column in numeric:
-        values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.isna().any():  # spaces around a number are no error: only what is not one is
+            values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
         bad = np.flatnonzero(values.isna().to_numpy())
         if len(bad):
             raise UsageError(f"{shown} line {bad[0] + 2}: {column} {frame[column].iloc[bad[0]]!r} is not a number")
         frame[column] = values.astype(float)
-    for column in ("left_id", "right_id"):
-        frame[column] = frame[column].str.strip()
     return Pairs(frame=frame, source=shown, key=_content_hash(local_path(path)), learned=learned,
                  measures=measures)
 
@@ -164,28 +173,24 @@ class _Records:
         wanted = ([id_col] if id_col else []) + self.columns + ([table.column("group_id")] if groups else [])
         frame = table.read(wanted)
         self.rows = len(frame)
-        ids = frame[id_col].str.strip() if id_col else pd.Series(np.arange(1, len(frame) + 1).astype(str))
+        ids = frame[id_col] if id_col else pd.Series(np.arange(1, len(frame) + 1).astype(str))
         self.ids = ids.reset_index(drop=True)
         self.values = frame[self.columns].reset_index(drop=True)
         self.names = [c.strip() for c in self.columns]
-        self.group_of = frame[table.column("group_id")].str.strip().reset_index(drop=True) if groups else None
+        self.group_of = frame[table.column("group_id")].reset_index(drop=True) if groups else None
 
 
 def _check_matches(pairs: Pairs, records: _Records, what: str) -> None:
     """A --groups or --input file from another run is refused: it must hold the pairs' records."""
-    frame = pairs.frame
-    if not len(frame):
+    if not len(pairs.frame):
         return
-    known = set(records.ids)
-    left = frame["left_id"].drop_duplicates()
-    found = left.isin(known)
-    if not found.any():
+    left = pairs.ids[np.unique(pairs.left)]
+    if not left.isin(records.ids).any():
         raise UsageError(f"{what} {records.shown} does not match the pairs: none of the pairs' ids is in it "
-                         f"(e.g. {left.iloc[0]!r}); give the file that dedup match read or wrote with them")
+                         f"(e.g. {left[0]!r}); give the file that dedup match read or wrote with them")
     if records.group_of is not None:
         size = records.group_of.map(records.group_of.value_counts())
-        in_pairs = set(frame["left_id"]) | set(frame["right_id"])
-        stray = records.ids[(size > 1) & ~records.ids.isin(in_pairs)]
+        stray = records.ids[(size > 1) & ~records.ids.isin(pairs.ids)]
         if len(stray):
             raise UsageError(f"--groups {records.shown} does not match the pairs: {len(stray):,} records of its "
                              f"groups are in no pair (e.g. {stray.iloc[0]!r}); give the groups of the same run")
@@ -199,58 +204,79 @@ def _histogram(scores: np.ndarray, threshold: float) -> dict:
 
 
 def _groups(pairs: Pairs, records: Optional[_Records], threshold: float, top_groups: int, add_record) -> dict:
-    """Group sizes, and the largest and least certain groups with their members and in-group pairs."""
+    """Group sizes, and the largest and least certain groups with their members and in-group pairs.
+
+    Groups are codes: each record of the pairs gets its group's code (-1: none), so a pair is inside a group
+    when both its records have one code."""
     from dataforge.dedup.group import center_groups
 
-    frame = pairs.frame
-    score = frame[pairs.score_column].to_numpy(float)
+    score = pairs.frame[pairs.score_column].to_numpy(float)
     if records is not None and records.group_of is not None:
-        group_of = dict(zip(records.ids, records.group_of))
-        members = pd.DataFrame({"id": records.ids, "group": records.group_of})
+        codes, group_ids = pd.factorize(records.group_of)
+        member_ids = records.ids.to_numpy(dtype=object)
+        first = ~records.ids.duplicated().to_numpy()
+        row = pd.Index(member_ids[first]).get_indexer(pairs.ids)
+        code_of = np.where(row >= 0, codes[first][np.maximum(row, 0)], -1)
         how = f"the groups of {records.shown}"
     else:
         # no groups file: center clustering of the pairs above the threshold, as dedup match --groups makes them
-        ids = pd.Index(pd.concat([frame["left_id"], frame["right_id"]]).drop_duplicates())
-        left, right = ids.get_indexer(frame["left_id"]), ids.get_indexer(frame["right_id"])
         kept = score > threshold
-        order_by = frame["match_weight"].to_numpy(float) if pairs.learned else score
-        center = center_groups(len(ids), left[kept], right[kept], order_by[kept])
-        members = pd.DataFrame({"id": ids.to_numpy(dtype=object), "group": ids.to_numpy(dtype=object)[center]})
+        order_by = pairs.frame["match_weight"].to_numpy(float) if pairs.learned else score
+        center = center_groups(len(pairs.ids), pairs.left[kept], pairs.right[kept], order_by[kept])
+        codes, centers = pd.factorize(center)
+        group_ids = pairs.ids[centers]
+        member_ids = pairs.ids.to_numpy(dtype=object)
+        code_of = codes
         if records is not None:  # --input's records in no pair are groups of their own
-            alone = records.ids[~records.ids.isin(ids)].drop_duplicates()
-            members = pd.concat([members, pd.DataFrame({"id": alone, "group": alone})], ignore_index=True)
-        group_of = dict(zip(members["id"], members["group"]))
+            alone = records.ids[~records.ids.isin(pairs.ids)].drop_duplicates()
+            codes = np.concatenate([codes, len(centers) + np.arange(len(alone))])
+            group_ids = group_ids.append(pd.Index(alone))
+            member_ids = np.concatenate([member_ids, alone.to_numpy(dtype=object)])
         how = "center clustering of the pairs above the threshold (no --groups given)"
-    sizes = members["group"].value_counts(sort=False).sort_values(ascending=False, kind="stable")
-    distribution = sizes.value_counts().sort_index()
-    multi = sizes[sizes > 1]
-    left_group = frame["left_id"].map(group_of)
-    same = ((left_group == frame["right_id"].map(group_of)) & left_group.notna()).to_numpy()
-    inside = pd.DataFrame({"group": left_group[same], "left_id": frame["left_id"][same],
-                           "right_id": frame["right_id"][same], "score": score[same]})
+    sizes = np.bincount(codes, minlength=len(group_ids))
+    by_size = np.argsort(-sizes, kind="stable")
+    multi = by_size[sizes[by_size] > 1]
+    inside = (code_of[pairs.left] == code_of[pairs.right]) & (code_of[pairs.left] >= 0)
+    group, a, b, held_score = code_of[pairs.left][inside], pairs.left[inside], pairs.right[inside], score[inside]
     # how sure a group is: its weakest member's best pair inside the group (what holds that member in)
-    best = pd.concat([inside[["group", "left_id", "score"]].set_axis(["group", "id", "score"], axis=1),
-                      inside[["group", "right_id", "score"]].set_axis(["group", "id", "score"], axis=1)])
-    weakest = best.groupby(["group", "id"])["score"].max().groupby(level="group").min()
-    weakest = weakest.reindex(multi.index).fillna(-math.inf)
-    largest = list(multi.index[:top_groups])
+    best = pd.DataFrame({"group": np.concatenate([group, group]), "member": np.concatenate([a, b]),
+                         "score": np.concatenate([held_score, held_score])})
+    weakest = best.groupby(["group", "member"])["score"].max().groupby(level="group").min()
+    weakest = weakest.reindex(multi).fillna(-math.inf)
+    largest = list(multi[:top_groups])
     least = list(weakest.sort_values(kind="stable").index[:top_groups])
-    wanted = set(largest) | set(least)
-    by_group = members[members["group"].isin(wanted)].groupby("group")["id"].apply(list)
-    in_group = {g: part for g, part in inside[inside["group"].isin(wanted)].groupby("group")}
+    wanted = np.array(sorted(set(largest) | set(least)), dtype=np.int64)
+    take = np.flatnonzero(np.isin(codes, wanted))
+    members = pd.Series(member_ids[take]).groupby(codes[take]).apply(list)
+    in_wanted = np.isin(group, wanted)
+    held = pd.DataFrame({"group": group[in_wanted], "a": a[in_wanted], "b": b[in_wanted],
+                         "score": held_score[in_wanted]}).sort_values("score", ascending=False, kind="stable")
+    held = {g: part for g, part in held.groupby("group", sort=False)}
     shown = {}
-    for group in dict.fromkeys(largest + least):
-        ids = by_group.get(group, [])
-        held = in_group.get(group, inside.iloc[:0]).sort_values("score", ascending=False, kind="stable")
-        shown[group] = dict(
-            id=str(group), size=int(sizes[group]), weakest=_number(weakest[group]),
-            members=[add_record(i) for i in ids[:GROUP_MEMBERS_SHOWN]],
-            pairs=[[add_record(a), add_record(b), float(s)] for a, b, s in
-                   held[["left_id", "right_id", "score"]].head(2 * GROUP_MEMBERS_SHOWN).itertuples(index=False)],
-            more_pairs=max(0, len(held) - 2 * GROUP_MEMBERS_SHOWN))
-    return dict(how=how, count=int(len(sizes)), multi=int(len(multi)),
-                sizes=[[int(s), int(n)] for s, n in distribution.items()],
-                largest=[shown[g] for g in largest], least_certain=[shown[g] for g in least])
+    for code in dict.fromkeys(largest + least):
+        part = held.get(code)
+        pairs_in = [] if part is None else part.head(2 * GROUP_MEMBERS_SHOWN)
+        shown[code] = dict(
+            id=str(group_ids[code]), size=int(sizes[code]), weakest=_number(weakest[code]),
+            members=[add_record(m) for m in members.get(code, [])[:GROUP_MEMBERS_SHOWN]],
+            pairs=[[add_record(pairs.ids[x]), add_record(pairs.ids[y]), float(v)]
+                   for x, y, v in ([] if part is None else pairs_in[["a", "b", "score"]].itertuples(index=False))],
+            more_pairs=0 if part is None else max(0, len(part) - 2 * GROUP_MEMBERS_SHOWN))
+    distribution = np.bincount(sizes[sizes > 0])
+    return dict(how=how, count=int((sizes > 0).sum()), multi=int(len(multi)),
+                sizes=[[int(k), int(n)] for k, n in enumerate(distribution) if n],
+                largest=[shown[c] for c in largest], least_certain=[shown[c] for c in least])
+
+
+def _position(index: pd.Index, key: str) -> Optional[int]:
+    """Where *key* first is in *index*, or None."""
+    try:
+        found = index.get_loc(key)
+    except KeyError:
+        return None
+    if isinstance(found, slice):
+        return found.start
+    return int(np.flatnonzero(found)[0]) if isinstance(found, np.ndarray) else int(found)
 
 
 def _number(value: float) -> Optional[float]:
@@ -308,19 +334,17 @@ def _page_data(pairs: Pairs, threshold: float, top: int, top_groups: int, groupe
                details: Optional[_Records]) -> dict:
     """Everything the page shows, as plain data: records once each, pairs and groups pointing at them."""
     frame = pairs.frame
-    names = dict(zip(frame["right_id"], frame["right_name"]))
-    names.update(zip(frame["left_id"], frame["left_name"]))
     index: dict = {}
     records: list = []
-    values = {}
-    if details is not None:
-        first = ~details.ids.duplicated()
-        values = dict(zip(details.ids[first], details.values[first.to_numpy()].itertuples(index=False, name=None)))
+    rows_of = pd.Index(details.ids) if details is not None else None
 
     def add_record(record_id: str) -> int:
         if record_id not in index:
             index[record_id] = len(records)
-            records.append([record_id, names.get(record_id, ""), list(values.get(record_id, ()))])
+            row = _position(rows_of, record_id) if rows_of is not None else None
+            values = list(details.values.iloc[row]) if row is not None else []
+            at = _position(pairs.ids, record_id)
+            records.append([record_id, pairs.names[at] if at is not None else "", values])
         return index[record_id]
 
     score = frame[pairs.score_column].to_numpy(float)
@@ -337,13 +361,12 @@ def _page_data(pairs: Pairs, threshold: float, top: int, top_groups: int, groupe
                             [float(at[w]) for w in weights] if weights else None,
                             str(label.iloc[row]) if label is not None else ""])
     groups = _groups(pairs, grouped or details, threshold, top_groups, add_record) if len(frame) else None
-    in_pairs = len(pd.concat([frame["left_id"], frame["right_id"]]).drop_duplicates())
     return dict(
         format="dataforge-review", version=1, key=pairs.key, source=pairs.source, threshold=threshold,
         score=pairs.score_column, learned=pairs.learned, measures=pairs.measures,
         columns=details.names if details is not None else [],
         summary=dict(rows=details.rows if details is not None else None, pairs=int(len(frame)),
-                     records_in_pairs=int(in_pairs), above=int((score > threshold).sum()),
+                     records_in_pairs=len(pairs.ids), above=int((score > threshold).sum()),
                      top=top, top_groups=top_groups),
         histogram=_histogram(score, threshold), records=records, pairs=shown_pairs, groups=groups)
 
