@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import json
 import os
 import pty
 import select
@@ -99,8 +100,9 @@ SCREEN = b"most doubtful first"  # in the title of every pair the labeller draws
 
 def label_on_a_terminal(cwd, keys: str, *args: str) -> tuple[int, bytes]:
     """``dataforge dedup label`` on a terminal, each of *keys* typed once the pair before it is drawn."""
-    code, _, terminal = run_with_terminal_stderr(["dedup", "label", *args], cwd, keys=keys, prompt=SCREEN)
-    return code, terminal
+    code, stdout, terminal = run_with_terminal_stderr(["dedup", "label", *args], cwd, keys=keys, prompt=SCREEN)
+    assert stdout == b"" or "--json" in args, stdout  # the screen is on stderr
+    return code, terminal + stdout
 
 
 def labels_of(path) -> list:
@@ -127,6 +129,10 @@ def test_the_labeller_resumes_from_its_output_and_writes_back_the_union(tmp_path
     assert b"BETA TRADING" not in terminal and b"DELTA FOODS" in terminal
     assert labels_of(tmp_path / "labels.csv") == [("4", "3", "no"), ("9", "10", "yes"), ("7", "8", "yes")]
     assert b"1 from before, 2 left" in terminal
+    code, shown = label_on_a_terminal(tmp_path, "q", "pairs.csv", "-o", "labels.csv", "--json")
+    summary = json.loads(shown.splitlines()[-1])
+    assert code == 0 and summary == {"pairs": 4, "already_labelled": 2, "labelled": 0, "yes": 0, "no": 0,
+                                     "unsure": 0, "left": 2, "outputs": ["labels.csv"]}
 
 
 def test_a_ctrl_c_keeps_the_labels_given_before_it(tmp_path):

@@ -244,3 +244,17 @@ def test_a_bad_resume_file_is_refused_naming_its_line(run, tmp_path):
     write(tmp_path / "labels.csv", "left_id,right_id,label\n1,2,maybe\n")
     with pytest.raises(UsageError, match=r"labels.csv .*line 2: label 'maybe'"):
         LabelSession(str(run / "pairs.csv"), str(tmp_path / "labels.csv"))
+
+
+def test_input_columns_come_from_the_first_row_of_a_repeated_id(tmp_path):
+    write(tmp_path / "p.csv", "left_id,left_name,right_id,right_name,similarity\n1,ACME LTD,2,ACME LIMITED,0.9\n")
+    write(tmp_path / "in.csv", "CompanyName,CompanyNumber,Town\nACME LTD,1,LEEDS\nACME LIMITED,2,YORK\n"
+                               "OTHER,1,HULL\nALONE,3,BATH\n")
+    result = dataforge(tmp_path, "dedup", "review", "p.csv", "--input", "in.csv", "-o", "r.html", "--json")
+    assert result.rc == 0, result.err
+    data = page_data(tmp_path / "r.html")
+    assert data["columns"] == ["Town"]
+    assert sorted((r[0], r[1], r[2]) for r in data["records"]) == [("1", "ACME LTD", ["LEEDS"]),
+                                                                   ("2", "ACME LIMITED", ["YORK"])]
+    # the pair's two records are one group, the record in no pair its own: 2 groups of 4 rows
+    assert result.json()["groups"] == 2 and data["groups"]["sizes"] == [[1, 1], [2, 1]]
