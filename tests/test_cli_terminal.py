@@ -148,3 +148,12 @@ def test_the_labeller_refuses_to_run_without_a_terminal(tmp_path):
     done = run_cli("dedup", "label", "pairs.csv", "-o", "labels.csv", cwd=tmp_path, input=b"yyy")
     assert_usage_error(Result(done.returncode, done.stdout, done.stderr.decode()), "stdin is not one")
     assert not (tmp_path / "labels.csv").exists()
+
+
+def test_the_labeller_shows_names_as_text_not_markup_or_escape_sequences(tmp_path):
+    (tmp_path / "pairs.csv").write_text("left_id,left_name,right_id,right_name,similarity\n"
+                                        "[bold]1,[red]EVIL\x1b]0;pwned\x07 LTD,2,EVIL LTD,0.6\n")
+    code, terminal = label_on_a_terminal(tmp_path, "q", "pairs.csv", "-o", "labels.csv")
+    assert code == 0, terminal.decode(errors="replace")
+    assert b"[red]EVIL]0;pwned LTD" in terminal and b"[bold]1" in terminal
+    assert b"\x1b]0;pwned" not in terminal

@@ -163,7 +163,7 @@ def _draw_and_read(session, console) -> None:
         table.add_column(style="dim")
         table.add_column()
         table.add_column()
-        table.add_row("id", pair.left_id, pair.right_id)
+        table.add_row("id", _plain(pair.left_id), _plain(pair.right_id))
         table.add_row("name", f"[bold]{_plain(pair.left_name)}[/]", f"[bold]{_plain(pair.right_name)}[/]")
         scores = f"similarity {pair.similarity:.3f}"
         if pair.probability is not None:
@@ -196,7 +196,10 @@ def _keys() -> str:
 
 
 def _plain(text: str) -> str:
-    """A name shown as it is: rich markup in it ([bold]) is not markup."""
+    """A name or id shown as text: rich markup in it ([bold]) is not markup, and a terminal's control codes in
+    it (an escape sequence) are taken out."""
+    import re
+
     from rich.markup import escape
 
-    return escape(text)
+    return escape(re.sub(r"[\x00-\x1f\x7f-\x9f]", "", str(text)))
