@@ -258,3 +258,14 @@ def test_input_columns_come_from_the_first_row_of_a_repeated_id(tmp_path):
                                                                    ("2", "ACME LIMITED", ["YORK"])]
     # the pair's two records are one group, the record in no pair its own: 2 groups of 4 rows
     assert result.json()["groups"] == 2 and data["groups"]["sizes"] == [[1, 1], [2, 1]]
+
+
+def test_labels_given_before_are_embedded_the_way_round_the_pairs_have_them(tmp_path):
+    write(tmp_path / "p.csv", "left_id,left_name,right_id,right_name,similarity\n1,ACME LTD,2,ACME LIMITED,0.9\n")
+    write(tmp_path / "l.csv", "left_id,right_id,label\n2,1,yes\n2,1,no\n7,8,unsure\n")
+    assert dataforge(tmp_path, "dedup", "review", "p.csv", "--labels", "l.csv", "-o", "r.html").rc == 0
+    assert page_data(tmp_path / "r.html")["labels"] == [["1", "2", "no"], ["7", "8", "unsure"]]
+    write(tmp_path / "bad.csv", "left_id,right_id,label\n1,2,maybe\n")
+    assert_usage_error(dataforge(tmp_path, "dedup", "review", "p.csv", "--labels", "bad.csv", "-o", "r2.html"),
+                       "--labels bad.csv line 2", "'maybe'")
+    assert not (tmp_path / "r2.html").exists()

@@ -177,3 +177,26 @@ def test_an_empty_run_says_there_is_nothing_to_review(tmp_path, browser):
     open_page(browser, tmp_path / "r.html")
     assert "Nothing to review" in browser.execute_script("return document.body.innerText")
     assert problems(browser) == []
+
+
+def test_labels_given_before_are_on_the_page_and_in_its_export(tmp_path, browser):
+    (tmp_path / "p.csv").write_text("left_id,left_name,right_id,right_name,similarity\n"
+                                    "1,ACME LTD,2,ACME LIMITED,0.61\n3,BETA,4,BETA CO,0.9\n", encoding="utf-8")
+    (tmp_path / "earlier.csv").write_text("left_id,right_id,label\n2,1,no\n8,9,yes\n", encoding="utf-8")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    dataforge(tmp_path, "dedup", "review", "p.csv", "--labels", "earlier.csv", "-o", "r.html")
+    open_page(browser, tmp_path / "r.html")
+    assert queue_labels(browser) == ["no", ""]  # the earlier label, found whichever way round it was written
+    assert "pair 2 of" in browser.execute_script("return document.getElementById('current').innerText")
+    press(browser, "y")
+    browser.execute_script("document.getElementById('export').click()")
+    exported = downloads / "labels.csv"
+    for _ in range(100):
+        if exported.exists() and exported.stat().st_size:
+            break
+        time.sleep(0.1)
+    assert [(r["left_id"], r["right_id"], r["label"]) for r in rows(exported)] == [
+        ("1", "2", "no"), ("3", "4", "yes"), ("8", "9", "yes")]
+    assert problems(browser) == []

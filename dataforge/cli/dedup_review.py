@@ -43,10 +43,13 @@ def threshold_option(func):
               help="The most doubtful pairs the page holds; 0 = every pair (a large page).")
 @click.option("--top-groups", type=click.IntRange(min=0), default=REVIEW_TOP_GROUPS, show_default=True,
               help="The largest groups, and the least certain, the page holds.")
+@click.option("--labels", "labels_path", metavar="CSV",
+              help="Labels given before (left_id,right_id,label, as dedup match --labels reads): the page starts "
+                   "with them, and Export writes them with the new ones.")
 @click.option("--encoding", default="utf-8", show_default=True, help="The encoding of the CSV files.")
 @reporting_options
 def review_command(pairs, output, force, groups_path, input_path, id_column, show, threshold, top, top_groups,
-                   encoding, as_json, quiet, verbose, debug):
+                   labels_path, encoding, as_json, quiet, verbose, debug):
     """Write one self-contained HTML page to check the pairs and groups of a dedup match run.
 
     The page needs nothing but a browser (no server, no network; it can be
@@ -65,6 +68,7 @@ def review_command(pairs, output, force, groups_path, input_path, id_column, sho
             -o pairs.csv --groups groups.csv
         dataforge dedup review pairs.csv --groups groups.csv --show RegAddress.PostCode -o review.html
         dataforge dedup match companies.csv --learn --labels labels.csv -o pairs.csv --force
+        dataforge dedup review pairs.csv --labels labels.csv -o review.html --force
     """
     from dataforge.dedup.review import review_page
 
@@ -72,8 +76,8 @@ def review_command(pairs, output, force, groups_path, input_path, id_column, sho
     check_json_outputs(as_json, output)
     with reporter.progress() as progress:
         summary = review_page(pairs, output, groups=groups_path, input=input_path, id_column=id_column, show=show,
-                              threshold=threshold, top=top, top_groups=top_groups, encoding=encoding, force=force,
-                              progress=progress)
+                              threshold=threshold, top=top, top_groups=top_groups, encoding=encoding,
+                              labels=labels_path, force=force, progress=progress)
     reporter.summary(summary.as_dict())
     if not as_json:
         groups = f", {number(summary.groups)} groups ({number(summary.shown_groups)} shown)" \

@@ -286,7 +286,7 @@ def _number(value: float) -> Optional[float]:
 def review_page(pairs_path: str, output: str, *, groups: Optional[str] = None, input: Optional[str] = None,
                 id_column: Optional[str] = None, show: Sequence[str] = (), threshold: Optional[float] = None,
                 top: int = REVIEW_TOP_PAIRS, top_groups: int = REVIEW_TOP_GROUPS, encoding: str = "utf-8",
-                force: bool = False, progress: Progress = None) -> ReviewSummary:
+                labels: Optional[str] = None, force: bool = False, progress: Progress = None) -> ReviewSummary:
     """Write the review page of the pairs CSV at *pairs_path* to *output* (``-`` is stdout).
 
     *groups* is the groups file of the same run (without it, the page groups the pairs above the
@@ -295,18 +295,19 @@ def review_page(pairs_path: str, output: str, *, groups: Optional[str] = None, i
     files (default ``CompanyNumber`` when present, else the row number).  *threshold* is the decision
     threshold the doubt is measured from (default 0.5 for match probabilities, else 0.6); *top* the
     most doubtful pairs embedded (0: every pair), *top_groups* the largest and the least certain groups.
-    An existing output is refused unless *force*.  A pairs file with a header only makes a page that
+    *labels* (a labels CSV, as ``dedup match --labels`` reads) are the labels the page starts with and
+    exports with the new ones.  An existing output is refused unless *force*.  A pairs file with a header only makes a page that
     says there is nothing to review.
     """
     started = time.monotonic()
-    check_local(pairs_path, groups, input, output)
+    check_local(pairs_path, groups, input, labels, output)
     if threshold is not None and not (0 <= threshold < 1):
         raise UsageError(f"--threshold must be at least 0 and below 1, not {threshold!r}")
     if top < 0 or top_groups < 0:
         raise UsageError("--top and --top-groups must be whole numbers of at least 0")
     if show and groups is None and input is None:
         raise UsageError("--show needs --input or --groups (the file that has the columns)")
-    inputs = [p for p in (pairs_path, groups, input) if p is not None]
+    inputs = [p for p in (pairs_path, groups, input, labels) if p is not None]
     check_output_free(local_path(output), force, inputs=inputs)
     with AtomicFile(local_path(output)) as out:  # claimed before any input is read
         if progress is not None:
@@ -318,9 +319,11 @@ def review_page(pairs_path: str, output: str, *, groups: Optional[str] = None, i
             if records is not None:
                 _check_matches(pairs, records, what)
         details = extra if extra is not None else grouped
+        earlier = _earlier_labels(labels, pairs) if labels is not None else []
         if progress is not None:
             progress("ranking the pairs")
         data = _page_data(pairs, pairs.threshold(threshold), top, top_groups, grouped, details)
+        data["labels"] = earlier
         out.write(render(data))
     return ReviewSummary(pairs=data["summary"]["pairs"], shown_pairs=len(data["pairs"]),
                          groups=data["groups"]["count"] if data["groups"] else None,
@@ -328,6 +331,19 @@ def review_page(pairs_path: str, output: str, *, groups: Optional[str] = None, i
                                            for g in (data["groups"] or {}).get(k, [])}),
                          rows=details.rows if details is not None else None, threshold=data["threshold"],
                          score=pairs.score_column, output=output, seconds=round(time.monotonic() - started, 3))
+
+
+def _earlier_labels(path: str, pairs: Pairs) -> list:
+    """The labels of *path* (checked as dedup match --labels checks them), a pair's last line winning, each
+    written the way round the pairs file has it, so that the page finds it."""
+    from dataforge.dedup.learn import read_labels
+
+    frame = read_labels(path)
+    way = {pair_key(a, b): (a, b) for a, b in zip(pairs.frame["left_id"], pairs.frame["right_id"])}
+    found: dict = {}
+    for a, b, label in zip(frame["left_id"], frame["right_id"], frame["label"]):
+        found[pair_key(a, b)] = [*way.get(pair_key(a, b), (a, b)), label]
+    return list(found.values())
 
 
 def _page_data(pairs: Pairs, threshold: float, top: int, top_groups: int, grouped: Optional[_Records],
@@ -368,7 +384,7 @@ def _page_data(pairs: Pairs, threshold: float, top: int, top_groups: int, groupe
         summary=dict(rows=details.rows if details is not None else None, pairs=int(len(frame)),
                      records_in_pairs=len(pairs.ids), above=int((score > threshold).sum()),
                      top=top, top_groups=top_groups),
-        histogram=_histogram(score, threshold), records=records, pairs=shown_pairs, groups=groups)
+        histogram=_histogram(score, threshold), records=records, pairs=shown_pairs, groups=groups, labels=[])
 
 
 def render(data: dict) -> bytes:
