@@ -12,7 +12,7 @@ COMPANIES := data/sample/companies.csv.gz
 TRUTH := data/sample/companies-truth.csv.gz
 DEMO := demo-out
 
-.PHONY: install demo test test-second bench sample clean
+.PHONY: install demo test test-second bench docs sample clean
 
 install: $(VENV)/.installed
 
@@ -73,6 +73,10 @@ endif
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# docs/images/review.png: the page of dedup review on the bundled sample, by the headless Chromium the tests use
+docs: install
+	$(BIN)/python benchmarks/review_screenshot.py
 
 # Regenerate the bundled sample (deterministic: same bytes every time).
 sample: install

@@ -27,6 +27,8 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/learn_bench.py", "--million"]),
     ("Dedup saved index: tonight's 10,000 names against a million, `--index` against `--against`", "make bench",
      [sys.executable, "benchmarks/index_bench.py", "--names", "1000000", "--queries", "10000"]),
+    ("Dedup review: building the page of 1,000,000 pairs and opening it in headless Chromium", "make bench",
+     [sys.executable, "benchmarks/review_bench.py", "--pairs", "100000,1000000"]),
 ]
 
 

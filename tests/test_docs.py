@@ -57,7 +57,7 @@ def test_top_level_help_and_version():
 
 def test_help_does_not_import_mrjob_pyspark_or_numpy():
     code = ("import sys; from click.testing import CliRunner; from dataforge.cli import cli; "
-            "[CliRunner().invoke(cli, [*c, '--help']) for c in ([], ['jobs'], ['jobs', 'filter'], ['dedup', 'match'])]; "
+            "[CliRunner().invoke(cli, [*c, '--help']) for c in ([], ['jobs'], ['jobs', 'filter'], ['dedup', 'match'], ['dedup', 'review'], ['dedup', 'label'])]; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mrjob', 'pyspark', 'numpy')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -44,6 +44,7 @@ def test_the_wheel_holds_the_package_and_nothing_else(wheel):
     tracked = run(["git", "ls-files", "dataforge"], cwd=ROOT).stdout.split()
     modules = [path for path in tracked if path.endswith(".py")]
     assert modules and not set(modules) - set(names), set(modules) - set(names)
+    assert "dataforge/dedup/review.html" in names  # dedup review's page template is package data
     assert not [n for n in names if n.endswith((".csv.gz", ".jsonl.gz", ".jsonl")) or "/tests/" in n]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
     assert "Requires-Python: <3.14,>=3.9" in metadata or "Requires-Python: >=3.9,<3.14" in metadata

@@ -8,6 +8,7 @@ from dataforge.cli.common import DataforgeGroup
 from dataforge.cli.dedup import dedup
 from dataforge.cli import dedup_bench  # noqa: F401,E402  registers `dedup bench` on the dedup group
 from dataforge.cli import dedup_index  # noqa: F401,E402  registers `dedup index build|add|info`
+from dataforge.cli import dedup_review  # noqa: F401,E402  registers `dedup review` and `dedup label`
 from dataforge.cli.jobs import jobs
 from dataforge.jobs.tasks import use_stdlib_distutils
 

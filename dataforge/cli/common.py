@@ -12,7 +12,7 @@ import click
 import orjson
 
 from dataforge import signals
-from dataforge.errors import DataforgeError
+from dataforge.errors import DataforgeError, UsageError
 
 
 class DataforgeGroup(click.Group):
@@ -103,6 +103,14 @@ def reporting_options(func: Callable) -> Callable:
     func = click.option("--json", "as_json", is_flag=True,
                         help="Print one JSON summary object on stdout.")(func)
     return func
+
+
+def check_json_outputs(as_json: bool, *outputs) -> None:
+    """--json prints on stdout, so no output of the run may go there (one rule for every command)."""
+    from dataforge.io import STDIN
+
+    if as_json and STDIN in outputs:
+        raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
 
 
 class Reporter:

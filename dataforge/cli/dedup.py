@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from dataforge.cli.common import DataforgeCommand, FiniteFloatRange, Reporter, number, reporting_options
+from dataforge.cli.common import (DataforgeCommand, FiniteFloatRange, Reporter, check_json_outputs, number,
+                                  reporting_options)
 from dataforge.spark_setup import DEFAULT_SPARK_MASTER
 from dataforge.dedup.options import (DEFAULT_COLUMN, DEFAULT_GROUPING, DEFAULT_ID_COLUMN, DEFAULT_NGRAM,
                                      DEFAULT_LEARN_THRESHOLD, DEFAULT_REFINE_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TOP, ENGINES, GROUPINGS,
@@ -125,8 +126,7 @@ def match_command(inputs, output, force, columns, id_column, groups_path, groupi
     from dataforge.dedup.files import match_files
 
     reporter = Reporter(quiet, as_json, verbose)
-    if as_json and STDIN in (output, groups_path):
-        raise UsageError("--json prints its summary on stdout, so outputs must go to files: give -o PATH")
+    check_json_outputs(as_json, output, groups_path)
     options = MatchOptions(threshold=threshold, top=top, ngram=ngram, threads=threads, strip_legal=strip_legal,
                            phonetic=phonetic, kernel=kernel, refine=refine, learn=learn)
     with reporter.progress() as progress:

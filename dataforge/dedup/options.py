@@ -33,6 +33,10 @@ KERNELS = ("auto", "pruned", "brute")
 # how --groups makes groups of the pairs: center clustering (no chains) or connected components
 GROUPINGS = ("center", "components")
 DEFAULT_GROUPING = "center"
+# dedup review (dataforge.dedup.review): what a page holds by default, enough doubtful pairs for a day's
+# labelling and few enough that a page for 1M pairs opens in a second or two (benchmarks/review_bench.py)
+REVIEW_TOP_PAIRS = 2000
+REVIEW_TOP_GROUPS = 50
 # dedup bench (dataforge.dedup.bench)
 BENCH_SIZES = (1000, 10000, 50000)
 BENCH_QUERIES = 100
