@@ -393,3 +393,42 @@ def test_an_empty_master_or_one_without_names_is_a_usage_error(tmp_path):
     write_rows(tmp_path / "punct.csv", [("-- , --", "1")])
     assert_usage_error(cli(tmp_path, "index", "build", "punct.csv", "-o", "e.dfidx"), "no n-grams")
     assert not (tmp_path / "e.dfidx").exists()
+
+
+# --------------------------------------------------------------------------- a saved model
+
+
+def test_a_saved_model_scores_indexed_pairs_as_it_scores_against_the_master(tmp_path, master, index, master_rows):
+    """The cron job: a model learned once, tonight's names against the index, decided by it."""
+    new = write_rows(tmp_path / "new.csv", known_names(master_rows, 400, seed=5))
+    learned = cli(tmp_path, "match", "master.csv", "--learn", "--save-model", "model.json", "-o", "learned.csv", "-q")
+    assert learned.rc == 0, learned.err
+    against = cli(tmp_path, "match", new.name, "--against", "master.csv", "--model", "model.json", "--explain",
+                  "-o", "against.csv", "--json")
+    indexed = cli(tmp_path, "match", new.name, "--index", "master.dfidx", "--model", "model.json", "--explain",
+                  "-o", "indexed.csv", "--json", "--groups", "groups.csv")
+    assert against.rc == 0 and indexed.rc == 0, (against.err, indexed.err)
+    got, expected = (list(csv.DictReader(open(tmp_path / f, newline="", encoding="utf-8")))
+                     for f in ("indexed.csv", "against.csv"))
+    key = lambda r: (r["left_id"], r["right_id"])  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, expected)) and got
+    by_key = {key(r): r for r in expected}
+    for row in got:  # the same decisions; the index's cosines may differ from a refit's in the last bits
+        other = by_key[key(row)]
+        assert row.keys() == other.keys()
+        for column in ("similarity", "match_weight", "weight_name", "weight_prior"):
+            assert abs(float(row[column]) - float(other[column])) < 1e-9, (column, row, other)
+    header = (tmp_path / "indexed.csv").read_text().splitlines()[0]
+    assert "match_probability" in header and "weight_name" in header
+    summary = indexed.json()
+    assert summary["model"]["source"] == "model.json" and summary["pairs"] > 0
+    assert summary["master_rows"] == len(master_rows)
+
+
+def test_a_model_learned_with_other_vectorising_options_is_refused_with_the_index(tmp_path, master, index):
+    write_rows(tmp_path / "new.csv", [("ACME LTD", "1")])
+    assert cli(tmp_path, "match", "master.csv", "--learn", "--ngram", "4", "--save-model", "m4.json", "-o",
+               "x.csv", "-q").rc == 0
+    result = cli(tmp_path, "match", "new.csv", "--index", "master.dfidx", "--model", "m4.json", "-o", "out.csv")
+    assert_usage_error(result, "learned with --ngram 4", "build the index with the model's options")
+    assert not (tmp_path / "out.csv").exists()

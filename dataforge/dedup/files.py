@@ -162,8 +162,10 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     learning = options.learn or labels is not None or model is not None
     options = options._replace(learn=learning)
     if index is not None:
-        options = _check_index(index, options, against, engine, also)
+        options = _check_index(index, options, against, engine, also, model, labels)
     saved_model = _check_learning(options, labels, model, save_model, explain, also)
+    if index is not None and saved_model is not None:
+        _check_index_model(index, options, saved_model)
     if saved_model is not None:
         options = options._replace(threshold=saved_model.threshold if options.threshold is None
                                    else options.threshold)
@@ -268,7 +270,7 @@ def _same_path(a: str, b: str) -> bool:
 
 
 def _check_index(index: str, options: MatchOptions, against: Optional[str], engine: str,
-                 also: Sequence[str]) -> MatchOptions:
+                 also: Sequence[str], model: Optional[str] = None, labels: Optional[str] = None) -> MatchOptions:
     """The options of a match against a saved index, or a UsageError for those it cannot take;
     only the manifest is read here (the arrays are opened and verified with the outputs claimed)."""
     from dataforge.dedup.index import query_options, read_manifest
@@ -280,11 +282,25 @@ def _check_index(index: str, options: MatchOptions, against: Optional[str], engi
                          "(docs/dedup.md, A saved index for cron)")
     if also:
         raise UsageError("--also is not supported with --index yet: match with --against")
-    if options.learn:
-        raise UsageError("--learn, --labels and --model are not supported with --index yet: match with --against")
+    if options.learn and (model is None or labels is not None):
+        raise UsageError("--learn and --labels are not supported with --index yet (a saved --model is): "
+                         "learn with --against, save the model, and give it with --index")
     if is_uri(index):
         raise UsageError(f"--index {index}: an index is a local directory")
-    return query_options(index, read_manifest(local_path(index)), options)
+    return query_options(index, read_manifest(local_path(index)), options._replace(learn=False)) \
+        ._replace(learn=options.learn)
+
+
+def _check_index_model(index: str, options: MatchOptions, model) -> None:
+    """A saved model scores pairs found as it learned them: the index must vectorise names the same way."""
+    learned = model.candidates
+    if (learned["ngram"], learned["strip_legal"], learned["phonetic"]) != (options.ngram, options.strip_legal,
+                                                                          options.phonetic):
+        raise UsageError(f"the model was learned with --ngram {learned['ngram']}"
+                         f"{' --strip-legal' if learned['strip_legal'] else ''}"
+                         f"{' --phonetic' if learned['phonetic'] else ''}, index {index} matches with --ngram "
+                         f"{options.ngram}{' --strip-legal' if options.strip_legal else ''}: "
+                         "build the index with the model's options")
 
 
 def _check_learning(options: MatchOptions, labels: Optional[str], model: Optional[str], save_model: Optional[str],

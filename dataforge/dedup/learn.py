@@ -793,8 +793,9 @@ def _with_record_pairs(left, right, names, also, against, against_also, options:
 
 def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Series], against_ids, also,
                     against_also, options: MatchOptions, progress: Progress, product, labels=None,
-                    model: Optional[PairModel] = None, explain: bool = False):
-    """:func:`~dataforge.dedup.match.find_matches` with ``learn``: see the module's text."""
+                    model: Optional[PairModel] = None, explain: bool = False, index=None):
+    """:func:`~dataforge.dedup.match.find_matches` with ``learn``: see the module's text.  With a saved
+    *index* (and a saved *model*), the candidates are the names' pairs with the index's master records."""
     from dataforge.dedup.match import Matches, candidate_pairs, normalised, pair_frame
 
     started = time.perf_counter()
@@ -823,8 +824,15 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     # candidates on the names alone: had the --also values been part of what pairs were chosen on, a
     # non-match whose name differs would have got in by its fields agreeing (Berkson's paradox), and EM,
     # which takes the measures as independent within a class, would find the fields worthless
-    mine_names, theirs_names, left, right, cosine = candidate_pairs(names, against, options, product, progress,
-                                                                     seconds)
+    master = None
+    if index is not None:  # the master's side comes from the index: only its records in pairs are read
+        mine_names, left, right, cosine = index.candidate_pairs(names, options, progress, seconds)
+        right, against, against_ids = index.master(right)
+        master, right_names, right_ids, one_list = (against, against_ids), against, against_ids, False
+        theirs_names = None
+    else:
+        mine_names, theirs_names, left, right, cosine = candidate_pairs(names, against, options, product,
+                                                                         progress, seconds)
     by_name = np.ones(len(left), bool)
     record_threshold = (RECORD_CANDIDATE_THRESHOLD if model is None else model.records.get("threshold")) \
         if also_columns else None
@@ -836,7 +844,8 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     # the pairs' names must be usable on both sides (a record with no name but an --also value is skipped)
     usable_left = np.zeros(len(names), bool)
     usable_left[mine_names.positions] = True
-    usable_right = usable_left if one_list else np.isin(np.arange(len(against)), theirs_names.positions)
+    usable_right = usable_left if one_list else np.ones(len(against), bool) if theirs_names is None \
+        else np.isin(np.arange(len(against)), theirs_names.positions)
     keep = usable_left[left] & usable_right[right]
     left, right, by_name, cosine = left[keep], right[keep], by_name[keep], cosine[keep]
     label = np.full(len(left), "", dtype=object)
@@ -914,5 +923,6 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
     seconds["total"] = time.perf_counter() - started
     return Matches(pairs=pairs, left=left, right=right, rows=len(names), names=len(mine_names.distinct),
                    skipped=len(names) - int(usable_left.sum()),
-                   master_rows=None if one_list else len(against),
-                   master_names=None if one_list else len(theirs_names.distinct), seconds=seconds, model=model)
+                   master_rows=None if one_list else index.records if index is not None else len(against),
+                   master_names=None if one_list else index.distinct_names if index is not None
+                   else len(theirs_names.distinct), seconds=seconds, model=model, master=master)

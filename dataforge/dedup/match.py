@@ -223,13 +223,15 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
             raise UsageError("an index and a master list to match against are two master lists: give one")
         if also is not None and len(also.columns):
             raise UsageError("--also is not supported with an index yet: match with --against")
-        options = index.query_options(options)
+        if labels is not None or (options.learn and model is None):
+            raise UsageError("--learn and --labels are not supported with an index yet; a saved model is")
+        options = index.query_options(options._replace(learn=False))._replace(learn=model is not None)
     if options.learn or model is not None or labels is not None:
         from dataforge.dedup.learn import learned_matches
 
         return learned_matches(names, ids, against=against, against_ids=against_ids, also=also,
                                against_also=against_also, options=options, progress=progress, product=product,
-                               labels=labels, model=model, explain=explain)
+                               labels=labels, model=model, explain=explain, index=index)
     options = options.check()
     seconds: dict = {}
     started = time.perf_counter()
