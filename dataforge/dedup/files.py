@@ -287,8 +287,7 @@ def _check_index(index: str, options: MatchOptions, against: Optional[str], engi
                          "learn with --against, save the model, and give it with --index")
     if is_uri(index):
         raise UsageError(f"--index {index}: an index is a local directory")
-    return query_options(index, read_manifest(local_path(index)), options._replace(learn=False)) \
-        ._replace(learn=options.learn)
+    return query_options(index, read_manifest(local_path(index)), options)
 
 
 def _check_index_model(index: str, options: MatchOptions, model) -> None:

@@ -140,9 +140,8 @@ def query_options(path: str, manifest: dict, options: MatchOptions) -> MatchOpti
     if options.strip_legal and not built["strip_legal"]:
         raise UsageError(f"--strip-legal conflicts with index {path}, built without it: leave it out, "
                          f"or build another index with --strip-legal")
-    if options.refine or options.learn:
-        raise UsageError(f"--{'refine' if options.refine else 'learn'} is not supported with --index yet: "
-                         f"match with --against")
+    if options.refine:
+        raise UsageError("--refine is not supported with --index yet: match with --against")
     if options.kernel == "brute":
         raise UsageError("--kernel brute does not apply to --index: the index holds the pruned kernel's "
                          "structures (same pairs and scores)")

@@ -148,7 +148,7 @@ EM_MAX_ITERATIONS = 10000
 INITIAL_PRIOR = 0.1  # where EM starts: a tenth of the candidates match
 EM_TOLERANCE = 1e-5
 PROBABILITY_FLOOR = 1e-6  # the prior is never taken as 0 or 1
-PSEUDO_COUNT = 1.0
+PSEUDO_COUNT = 1.0  # each level starts with this many pairs in each class: no level has m or u 0
 # the name measure's prior: this many pairs in each class, the matches' halving level by level from the
 # best, the non-matches' from the worst (measured: the same F1 within 0.01 from 30 to 300 pairs, ratio 1.5 to 3)
 NAME_PRIOR_PAIRS = 100.0
@@ -158,7 +158,7 @@ NAME_PRIOR_RATIO = 2.0
 # would otherwise take the noisy duplicates for the non-matches (FEBRL2 as one text column: pair F1
 # 0.96 -> 0.996; the same from 100 to 1000 pairs; at 3000 it outweighs what the candidates say about
 # look-alike firms that share a number, and generated companies fall to 0.07)
-RANDOM_U_PRIOR_PAIRS = 300.0  # each level starts with this many pairs in each class: no level has m or u 0
+RANDOM_U_PRIOR_PAIRS = 300.0
 LABELS = ("yes", "no", "unsure")
 LABEL_COLUMNS = ("left_id", "right_id", "label")
 ROWS_A_CHUNK = 1_000_000
@@ -451,9 +451,9 @@ class _Names:
                              shared > 0, (na == 0) | (nb == 0)], [-1, 0, 1, 2, 3], 4).astype(np.int8)
         la, lb = self.legal[a], self.legal[b]
         legal = np.select([(la < 0) & (lb < 0), la == lb, (la < 0) | (lb < 0)], [-1, 0, 1], 2).astype(np.int8)
-        # the same name has the same numbers and legal form: no further evidence, and counted as
-        # agreeing they would tie those measures to the name within the matches
-        numbers[(name == 0) | (name == 1)] = -1  # the same words: the same numbers
+        # the same name has the same numbers and legal form, the same words the same numbers: no further
+        # evidence, and counted as agreeing they would tie those measures to the name within the matches
+        numbers[(name == 0) | (name == 1)] = -1
         legal[name == 0] = -1
         return [name, numbers, legal], cosine
 

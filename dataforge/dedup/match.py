@@ -225,7 +225,7 @@ def find_matches(names: pd.Series, ids: Optional[pd.Series] = None, *, against: 
             raise UsageError("--also is not supported with an index yet: match with --against")
         if labels is not None or (options.learn and model is None):
             raise UsageError("--learn and --labels are not supported with an index yet; a saved model is")
-        options = index.query_options(options._replace(learn=False))._replace(learn=model is not None)
+        options = index.query_options(options)
     if options.learn or model is not None or labels is not None:
         from dataforge.dedup.learn import learned_matches
 
