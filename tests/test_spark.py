@@ -111,29 +111,26 @@ def _companies(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
 
 
-def test_dedup_spark_engine_pairs_and_groups_equal_the_local_engine(engine, companies_csv):
+@pytest.mark.parametrize("kernel", ["brute", "pruned"])
+def test_dedup_spark_engine_pairs_and_groups_equal_the_local_engine(engine, companies_csv, kernel):
     frame = _companies(companies_csv)
     names, ids = frame["CompanyName"], frame["CompanyNumber"]
-    options = MatchOptions(block_rows=256, kernel="brute")  # 11 kernel blocks: several tasks on both executors
+    options = MatchOptions(block_rows=256, kernel=kernel)  # 11 kernel blocks: several tasks on both executors
     local = find_matches(names, ids, options=options)
     spark = find_matches(names, ids, options=options, product=engine.top_n_pairs)
     assert len(local.pairs) > 1000
-    # the brute kernel's blocks are the local engine's own blocks: the same bits, the same order
+    # brute: the tasks' blocks are the local engine's own blocks; pruned: each task is given the whole
+    # product's common/rare split, so it sums every score's terms as the local self-join does
     pd.testing.assert_frame_equal(spark.pairs, local.pairs, check_exact=True)
     pd.testing.assert_frame_equal(groups_of(spark, names, ids), groups_of(local, names, ids))
 
 
 def _same_pairs(spark: pd.DataFrame, local: pd.DataFrame) -> None:
-    """The same pairs, names and ids, and scores to 1e-12.
-
-    The pruned kernel picks its common features from the rows it is given, so
-    a task sums a score's terms in another order than the whole product does
-    (3.3e-16 apart at most, measured; as between the brute and pruned kernels), which can
-    reorder pairs whose scores differ only there."""
+    """The same pairs, names and ids, and the same bits of every score (the tasks are given the whole
+    product's common/rare split)."""
     keys = ["left_id", "right_id"]
     spark, local = (f.sort_values(keys, kind="stable").reset_index(drop=True) for f in (spark, local))
-    pd.testing.assert_frame_equal(spark.drop(columns="similarity"), local.drop(columns="similarity"))
-    assert (spark["similarity"] - local["similarity"]).abs().max() < 1e-12
+    pd.testing.assert_frame_equal(spark, local, check_exact=True)
 
 
 def test_dedup_spark_engine_against_a_master_list_equals_the_local_engine(engine, companies_csv):

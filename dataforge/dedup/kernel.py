@@ -21,8 +21,8 @@ def resolve_threads(threads: int) -> int:
 
 
 def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int = 0,
-                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None, kernel: str = "auto"
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                block_rows: int = DEFAULT_BLOCK_ROWS, progress: Progress = None, kernel: str = "auto",
+                common: np.ndarray = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row of *left*, its *top* most similar rows of *right* with cosine > *threshold*.
 
     Rows are L2-normalised, so the dot product is the cosine.  ``top=0``
@@ -31,12 +31,15 @@ def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
     pair); ``pruned`` (dataforge.dedup.pruned) skips the pairs that cannot
     reach the threshold and gives the same pairs and scores (keeping every
     name tied for a row's last place); ``auto`` is pruned whenever the
-    threshold is above 0 and its cost model finds pairs to skip.
+    threshold is above 0 and its cost model finds pairs to skip.  *common*: the pruned kernel's
+    split of the features (:func:`dataforge.dedup.pruned.common_features`) when this product is
+    part of a larger one whose scores it must equal bit for bit (Spark's tasks).
     """
     if kernel == "pruned" or (kernel == "auto" and threshold > 0):
         from dataforge.dedup.pruned import pruned_top_n
 
-        result = pruned_top_n(left, right, top, threshold, resolve_threads(threads), block_rows, progress)
+        result = pruned_top_n(left, right, top, threshold, resolve_threads(threads), block_rows, progress,
+                              common=common)
         if result is not None:
             return result
     return brute_top_n(left, right, top, threshold, threads, block_rows, progress)

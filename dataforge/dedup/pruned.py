@@ -208,6 +208,23 @@ if numba is not None:
                     at += 1
         return at
 
+    @njit(cache=True, nogil=True)
+    def _own(l_rp, l_rd, l_cp, l_ci, l_cd, l_norm):
+        """Each row's score with itself, its terms summed as _row sums a pair's (the same bits
+        whether a row meets itself in a self-join or in a product against all rows)."""
+        n = len(l_norm)
+        out = np.empty(n, np.float64)
+        for i in range(n):
+            ci = l_norm[i]
+            a = ci * ci
+            for p in range(l_rp[i], l_rp[i + 1]):
+                a = a + l_rd[p] * l_rd[p]
+            bound = a + BOUND_SLACK
+            idx = l_ci[l_cp[i]:l_cp[i + 1]]
+            val = l_cd[l_cp[i]:l_cp[i + 1]]
+            out[i] = (bound - BOUND_SLACK - ci * ci) + _common_dot(idx, val, idx, val)
+        return out
+
     @njit(cache=True, parallel=True)
     def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
               r_cd, r_norm, t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, scratch_acc,
@@ -272,11 +289,40 @@ if numba is not None:
             filled[c] = 0
 
 
+def common_features(left: sp.csr_matrix, right: sp.csr_matrix, threshold: float, self_join: bool = None):
+    """The features the pruned kernel treats as common for *left* against *right* (a boolean mask over
+    the columns, from the cost model), or None when it would not beat the brute force (or cannot run).
+    The split decides the order in which a score's terms are summed, so the parts of one product
+    (Spark's tasks) are given the whole product's split: their scores are then the same bits."""
+    if numba is None or threshold <= 0:
+        return None
+    if self_join is None:
+        self_join = left is right
+    if (left.nnz and left.data.min() <= 0) or (right.nnz and right.data.min() <= 0):
+        return None  # the bounds assume positive weights, as TF-IDF's are
+    frequency = _frequency(left, right, self_join)
+    left_sq = left.multiply(left).tocsr()
+    right_sq = left_sq if self_join else right.multiply(right).tocsr()
+    k = choose_common(frequency, left_sq, right_sq, threshold)
+    if k == 0:
+        return None
+    common = np.zeros(right.shape[1], bool)
+    common[np.argsort(-frequency, kind="stable")[:k]] = True
+    return common
+
+
+def _frequency(left: sp.csr_matrix, right: sp.csr_matrix, self_join: bool) -> np.ndarray:
+    d = right.shape[1]
+    right_df = np.bincount(right.indices, minlength=d)
+    return 2 * right_df if self_join else right_df + np.bincount(left.indices, minlength=d)
+
+
 def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: float, threads: int,
-                 block_rows: int, progress=None, self_join: bool = None):
+                 block_rows: int, progress=None, self_join: bool = None, common: np.ndarray = None):
     """Same contract as kernel.top_n_pairs: (rows, cols, scores) of each left row's best `top`
     right rows scoring above `threshold` (> 0); None when the brute force would be as cheap
     (or numba is missing).  *self_join* (default: *left is right*) scores each pair once.
+    *common* (from :func:`common_features`) is the split to use; by default this product's own.
     Names tied with a row's top-th score are all kept (up to TIE_ROOM more)."""
     if numba is None or threshold <= 0:
         return None
@@ -284,31 +330,22 @@ def pruned_top_n(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold:
         self_join = left is right
     left = left.tocsr().astype(np.float64)
     right = left if self_join else right.tocsr().astype(np.float64)
-    if (left.nnz and left.data.min() <= 0) or (right.nnz and right.data.min() <= 0):
-        return None  # the bounds assume positive weights, as TF-IDF's are
-    d = right.shape[1]
-    n_left, n_right = left.shape[0], right.shape[0]
-    frequency = np.bincount(right.indices, minlength=d) + np.bincount(left.indices, minlength=d)
+    if common is None:
+        common = common_features(left, right, threshold, self_join)
+        if common is None:
+            return None  # nothing to gain over the brute-force product: the caller runs that
+    frequency = _frequency(left, right, self_join)
     # rows that share their rarest feature sit together: the postings then touch nearby memory
     # (measured: 20% less time at 100k names); the result is mapped back at the end
     left_order = by_rarest_feature(left, frequency)
     right_order = left_order if self_join else by_rarest_feature(right, frequency)
     left = left[left_order]
     right = left if self_join else right[right_order]
-    left_sq = left.multiply(left).tocsr()
-    right_sq = left_sq if self_join else right.multiply(right).tocsr()
-    k = choose_common(frequency, left_sq, right_sq, threshold)
-    if k == 0:
-        return None  # nothing to gain over the brute-force product: the caller runs that
-    own = np.asarray(left_sq.sum(axis=1)).ravel() if self_join else None  # each name with itself
-    del left_sq, right_sq
-    common = np.zeros(d, bool)
-    common[np.argsort(-frequency, kind="stable")[:k]] = True
     l_rare, l_common, l_norm = split_common(left, common)
     right_side = RightSide.of(*split_common(right, common)) if not self_join else None
     del left, right  # only the two parts are used from here: a million names hold ~300 MB each
     rows, cols, scores = pruned_product(l_rare, l_common, l_norm, right_side, top, threshold, threads, block_rows,
-                                        progress, own)
+                                        progress)
     return left_order[rows], right_order[cols], scores
 
 
@@ -338,13 +375,14 @@ class RightSide(NamedTuple):
 
 
 def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.ndarray, right: "RightSide",
-                   top: int, threshold: float, threads: int, block_rows: int, progress=None, own=None):
+                   top: int, threshold: float, threads: int, block_rows: int, progress=None):
     """(rows, cols, scores) of each left row's best *top* right rows above *threshold*, from the rows'
     parts split on one common set of features.  *right* None is the self-join (the left rows against
-    themselves, each pair scored once; *own* holds each row's squared norm, its score with itself)."""
+    themselves, each pair scored once)."""
     self_join = right is None
     n_left = l_rare.shape[0]
     l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
+    own = _own(l_rare_a[0], l_rare_a[2], *l_common_a, l_norm) if self_join else None  # each name with itself
     if self_join:
         right = RightSide.of(l_rare, l_common, l_norm)
     n_right = right.rows

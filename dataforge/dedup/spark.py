@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dataforge.dedup.kernel import top_n_pairs
+from dataforge.dedup.pruned import common_features
 from dataforge.progress import PRODUCT_STEP, Progress
 from dataforge.dedup.options import DEFAULT_BLOCK_ROWS
 from dataforge.errors import JobFailedError
@@ -81,11 +82,18 @@ class SparkEngine:
         threads = threads or task_cpus
         slots = max(1, self.context.defaultParallelism // task_cpus)
         ranges = row_ranges(n, block_rows, slots * TASKS_PER_SLOT)
+        common = None
+        if kernel != "brute" and threshold > 0:
+            # the whole product's split of the features, so each task sums a score's terms as the
+            # local engine does (the same bits); none: the brute force is as cheap, for every task
+            common = common_features(left.tocsr(), right.tocsr(), threshold, self_join=left is right)
+            if common is None:
+                kernel = "brute"
         shared = self.context.broadcast(right.tocsr())
         try:
             blocks = self.context.parallelize([(start, left[start:stop]) for start, stop in ranges], len(ranges))
             task = functools.partial(_block_pairs, right=shared, top=top, threshold=threshold, threads=threads,
-                                     block_rows=block_rows, kernel=kernel)
+                                     block_rows=block_rows, kernel=kernel, common=common)
             try:
                 parts = self._collect(blocks.map(task), n, ranges, progress)
             except Exception as e:  # noqa: BLE001 - a task failed: say why in one line
@@ -138,10 +146,12 @@ class SparkEngine:
         return done
 
 
-def _block_pairs(item: tuple, right, top: int, threshold: float, threads: int, block_rows: int, kernel: str):
-    """One task: the local kernel on a row range, with rows numbered in the whole matrix."""
+def _block_pairs(item: tuple, right, top: int, threshold: float, threads: int, block_rows: int, kernel: str,
+                 common=None):
+    """One task: the local kernel on a row range (with the whole product's feature split), with rows
+    numbered in the whole matrix."""
     start, block = item
-    rows, cols, scores = top_n_pairs(block, right.value, top, threshold, threads, block_rows, None, kernel)
+    rows, cols, scores = top_n_pairs(block, right.value, top, threshold, threads, block_rows, None, kernel, common)
     return rows + start, cols, scores
 
 
