@@ -107,3 +107,26 @@ def test_match_names_kernels_agree_on_records(companies_csv):
     brute, pruned = (frame.sort_values(["left_id", "right_id"]).reset_index(drop=True) for frame in (brute, pruned))
     pd.testing.assert_frame_equal(brute[["left_id", "right_id"]], pruned[["left_id", "right_id"]])
     assert np.abs(brute.similarity.to_numpy() - pruned.similarity.to_numpy()).max() < 1e-9
+
+
+@pytest.mark.parametrize("self_join", [True, False])
+def test_row_work_counts_the_postings_steps_and_hot_rows_each_row_walks(self_join):
+    """The progress bar weighs rows by this count (its ETA holds where rows differ a hundredfold in cost)."""
+    from dataforge.dedup.pruned import RightSide, _csr_arrays, row_work, split_common
+
+    matrix = tfidf_matrix(DATA["clusters"]()[:400], 3)
+    left, right = (matrix, matrix) if self_join else (matrix[:150], matrix[150:])
+    common = np.zeros(matrix.shape[1], bool)
+    common[np.argsort(-np.bincount(matrix.indices, minlength=matrix.shape[1]))[:20]] = True
+    l_rare, _, l_norm = split_common(left, common)
+    r_rare, r_common, r_norm = split_common(right, common)
+    side = RightSide.of(r_rare, r_common, r_norm)
+    hot = np.flatnonzero(r_norm > 0.3)
+    assert len(hot) and (l_norm > 0.3).any()  # both parts of the count are exercised
+    work = row_work(_csr_arrays(l_rare), (side.postings_indptr, side.postings_indices), hot, l_norm > 0.3, self_join)
+    rare_rows = [set(r_rare.indices[r_rare.indptr[j]:r_rare.indptr[j + 1]]) for j in range(right.shape[0])]
+    for i in range(left.shape[0]):
+        later = range(i + 1, right.shape[0]) if self_join else range(right.shape[0])
+        steps = sum(f in rare_rows[j] for f in l_rare.indices[l_rare.indptr[i]:l_rare.indptr[i + 1]] for j in later)
+        hot_met = sum(1 for j in hot if j in later) if l_norm[i] > 0.3 else 0
+        assert work[i] == steps + hot_met + 1
