@@ -28,7 +28,8 @@ from tests.conftest import (Result, assert_failure, assert_usage_error, interrup
 
 PAIRS_HEADER = b"left_id,left_name,right_id,right_name,similarity"
 PAIR_COLUMNS = ["left_id", "left_name", "right_id", "right_name", "similarity"]
-SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "refine", "threshold", "learn", "seconds", "outputs"}
+SUMMARY_KEYS = {"rows", "distinct_names", "skipped_empty_names", "pairs", "refine", "threshold", "learn", "seconds", "stages",
+                "outputs"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -548,6 +549,9 @@ def test_json_prints_exactly_one_object_with_the_summary(tmp_path, companies_csv
     assert summary["pairs"] == len(read_csv_bytes(baseline))
     assert summary["outputs"] == ["out.csv"]
     assert isinstance(summary["seconds"], (int, float)) and summary["seconds"] >= 0
+    stages = summary["stages"]
+    assert list(stages) == ["read", "vectorise", "product", "pairs", "write"]  # in the order they ran
+    assert all(v >= 0 for v in stages.values()) and sum(stages.values()) <= summary["seconds"] + 0.01
 
 
 def test_quiet_prints_nothing_on_stderr(tmp_path, small_csv):

@@ -44,6 +44,7 @@ class MatchSummary:
     learn: bool = False  # pairs decided by a learned model (--learn, --labels or --model)
     model: Optional[dict] = None  # learn: prior, candidate pairs, labels used, EM iterations, where it came from
     index: Optional[str] = None  # the saved index matched against (dataforge.dedup.index)
+    stages: dict = field(default_factory=dict)  # seconds by stage: read, vectorise, product, pairs, groups, write
 
     def as_dict(self) -> dict:
         """The ``--json`` summary: the counts, then what only some runs have, then time and outputs."""
@@ -58,7 +59,7 @@ class MatchSummary:
             data["index"] = self.index
         if self.groups is not None:
             data.update(groups=self.groups, grouping=self.grouping)
-        data.update(seconds=self.seconds, outputs=list(self.outputs))
+        data.update(seconds=self.seconds, stages=dict(self.stages), outputs=list(self.outputs))
         return data
 
 
@@ -213,6 +214,8 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
             from dataforge.dedup.index import MatchIndex
 
             saved_index = MatchIndex.open(local_path(index))
+        stages: dict = {}
+        step = time.monotonic()
         table = Table(inputs, encoding, stack)
         master = Table(master_inputs, encoding, stack) if master_inputs else None
         mine = None
@@ -229,6 +232,7 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
         notes = table.notes + (master.notes if master is not None else [])
         counts = dict(rows=0, distinct_names=0, skipped_empty_names=0, pairs=0)
         matches = None
+        stages["read"] = time.monotonic() - step
         if mine is not None:
             matches = find_matches(
                 mine.names, mine.ids, against=theirs.names if theirs else None,
@@ -238,18 +242,23 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
                 explain=explain, index=saved_index)
             counts.update(rows=matches.rows, distinct_names=matches.names, skipped_empty_names=matches.skipped,
                           pairs=len(matches.pairs))
+            stages.update(_match_stages(matches.seconds))
             if theirs is not None or saved_index is not None:
                 counts.update(master_rows=matches.master_rows, master_distinct_names=matches.master_names)
         elif saved_index is not None:
             counts.update(master_rows=saved_index.records, master_distinct_names=saved_index.distinct_names)
+        step = time.monotonic()
         if groups_out is not None:
             counts["groups"] = _write_groups(groups_out, table, matches, mine, theirs, grouping)
+            stages["groups"] = time.monotonic() - step
+            step = time.monotonic()
             counts["grouping"] = "best_master" if theirs is not None or saved_index is not None else grouping
         if model_out is not None:
             if matches is None or matches.model is None:
                 raise UsageError(f"--save-model {save_model}: there were no records to learn a model from")
             matches.model.save(model_out)
         _write_pairs(pairs_out, matches)
+    stages["write"] = time.monotonic() - step  # with the outputs' atomic replace
     learned = None
     if options.learn and matches is not None and matches.model is not None:
         trained = matches.model.trained
@@ -261,7 +270,17 @@ def match_files(inputs: Sequence[str], output: str = STDIN, *, columns: Sequence
     return MatchSummary(refine=options.refine, threshold=options.threshold,
                         outputs=outputs + ([save_model] if save_model is not None else []), warnings=warnings,
                         notes=notes, seconds=round(time.monotonic() - started, 3), learn=options.learn,
-                        model=learned, index=index, **counts)
+                        model=learned, index=index, stages={k: round(v, 3) for k, v in stages.items()}, **counts)
+
+
+def _match_stages(seconds: dict) -> dict:
+    """find_matches' own timings as --json's stages: vectorise, product, refine or the learned model's
+    (records, compare, learn), and the rest of it as pairs (names' pairs to records', sorting)."""
+    out = {key: seconds[key] for key in ("vectorise", "product", "refine", "records", "compare", "learn")
+           if key in seconds}
+    if "total" in seconds:
+        out["pairs"] = max(0.0, seconds["total"] - sum(out.values()))
+    return out
 
 
 def _same_path(a: str, b: str) -> bool:
