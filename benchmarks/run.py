@@ -29,7 +29,11 @@ BENCHMARKS = [
      [sys.executable, "benchmarks/index_bench.py", "--names", "1000000", "--queries", "10000"]),
     ("Dedup review: building the page of 1,000,000 pairs and opening it in headless Chromium", "make bench",
      [sys.executable, "benchmarks/review_bench.py", "--pairs", "100000,1000000"]),
+    ("Dedup at the whole Companies House file's size: 4,800,000 names end to end", "make bench-full",
+     [sys.executable, "benchmarks/full_bench.py", "--names", "4800000"]),
 ]
+# the opt-in ones (the better part of an hour): `make bench-full` runs them, `make bench` keeps their last results
+FULL = {"make bench-full"}
 
 
 def machine() -> str:
@@ -56,12 +60,13 @@ def _sections(text: str) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", help="run only benchmarks whose title contains this")
+    parser.add_argument("--full", action="store_true", help="run only the opt-in benchmarks (make bench-full)")
     args = parser.parse_args()
     previous = _sections(DOC.read_text()) if DOC.exists() else {}
     sections = []
     status = 0
     for title, how, command in BENCHMARKS:
-        if args.only and args.only.lower() not in title.lower():
+        if (args.only and args.only.lower() not in title.lower()) or (how in FULL) != args.full:
             if title in previous:  # --only reruns some; the others keep their last results
                 sections.append(previous[title])
             continue
