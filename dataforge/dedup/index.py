@@ -98,12 +98,14 @@ def _text_arrays(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _texts(offsets: np.ndarray, blob: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """The strings at positions *which*, as an object array."""
-    data = blob.tobytes() if len(which) > len(offsets) // 8 else None
+    """The strings at positions *which*, as an object array (slices of one memoryview: a memmap's
+    own slicing costs a Python object a string, measured 0.8 s for 200,000 names)."""
+    which = np.asarray(which, np.int64)
+    starts = np.asarray(offsets[which]).tolist()
+    ends = np.asarray(offsets[which + 1]).tolist()
+    view = memoryview(np.ascontiguousarray(blob)) if len(blob) else memoryview(b"")
     out = np.empty(len(which), object)
-    for k, i in enumerate(which.tolist()):
-        a, b = int(offsets[i]), int(offsets[i + 1])
-        out[k] = (data[a:b] if data is not None else blob[a:b].tobytes()).decode("utf-8")
+    out[:] = [str(view[a:b], "utf-8") for a, b in zip(starts, ends)]
     return out
 
 
