@@ -161,7 +161,7 @@ if numba is not None:
 
     @njit(cache=True, nogil=True)
     def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
-             t_val, t_norm, hot_right, threshold, cut, acc, touched, out_j, out_s, at):
+             t_val, t_norm, hot_right, threshold, cut, acc, touched, dense, out_j, out_s, at):
         """Candidates of left row i (only j > i in a self-join) that can enter row i's or row j's
         top N, written to out_j/out_s from position `at`; returns the new end."""
         n_touched = 0
@@ -183,15 +183,16 @@ if numba is not None:
                 acc[j] = a + w * t_val[q]
                 q -= 1
         if ci > threshold:
-            for h in range(len(hot_right)):
+            first_hot = np.searchsorted(hot_right, i, side="right") if self_join else 0  # rows after i
+            for h in range(first_hot, len(hot_right)):
                 j = hot_right[h]
-                if (self_join and j <= i) or acc[j] != 0.0:
+                if acc[j] != 0.0:
                     continue
                 touched[n_touched] = j
                 n_touched += 1
                 acc[j] = ci * r_norm[j]  # nothing rare shared: the bound is |x_c||y_c| (> t^2 > 0)
-        li_idx = l_ci[l_cp[i]:l_cp[i + 1]]
-        li_val = l_cd[l_cp[i]:l_cp[i + 1]]
+        for p in range(l_cp[i], l_cp[i + 1]):  # row i's common part, spread out: a pair's is then a gather
+            dense[l_ci[p]] = l_cd[p]
         cut_i = cut[i]
         for k in range(n_touched):
             j = touched[k]
@@ -201,11 +202,18 @@ if numba is not None:
                 continue
             need = min(cut_i, cut[j]) if self_join else cut_i
             if bound >= need:
-                score = (bound - BOUND_SLACK - ci * r_norm[j]) + _common_dot(li_idx, li_val, r_ci[r_cp[j]:r_cp[j + 1]], r_cd[r_cp[j]:r_cp[j + 1]])
+                # the common dot in row j's order of features, as _common_dot sums it (the terms of
+                # features i lacks are exact zeros): the same bits from either end of the pair
+                common_dot = 0.0
+                for p in range(r_cp[j], r_cp[j + 1]):
+                    common_dot += dense[r_ci[p]] * r_cd[p]
+                score = (bound - BOUND_SLACK - ci * r_norm[j]) + common_dot
                 if score > threshold and score >= need:
                     out_j[at] = j
                     out_s[at] = score
                     at += 1
+        for p in range(l_cp[i], l_cp[i + 1]):
+            dense[l_ci[p]] = 0.0
         return at
 
     @njit(cache=True, nogil=True)
@@ -228,7 +236,7 @@ if numba is not None:
     @njit(cache=True, parallel=True)
     def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
               r_cd, r_norm, t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, scratch_acc,
-              scratch_touched, buf_i, buf_j, buf_s, filled, room):
+              scratch_touched, scratch_dense, buf_i, buf_j, buf_s, filled, room):
         """Each thread c takes rows cursor[c], cursor[c] + step, ... below stop, at most `budget`
         of them, and stops early when its buffer could overflow (a row can add up to `room`
         pairs).  Cursors and buffer fills are left where each thread stopped."""
@@ -241,7 +249,8 @@ if numba is not None:
             capacity = buf_j.shape[1]
             while i < stop and done < budget and at + room <= capacity:
                 end = _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
-                           t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched, buf_j[c], buf_s[c], at)
+                           t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched, scratch_dense[c],
+                           buf_j[c], buf_s[c], at)
                 for k in range(at, end):
                     buf_i[c, k] = i
                 at = end
@@ -433,7 +442,8 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
     numba.set_num_threads(threads)
     arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *postings_a, r_norm[postings_a[1]], hot_right)
     del l_rare, l_common, right
-    scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64))
+    scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64),
+               np.zeros((threads, len(postings_a[0]) - 1), np.float64))  # acc, touched, dense (a common part)
     room = n_right  # the most pairs one row can add
     capacity = BUFFER_PAIRS + room  # a thread stops taking rows once it holds BUFFER_PAIRS
     buf_i = np.empty((threads, capacity), np.int64)
