@@ -412,7 +412,7 @@ def index_arrays(names: pd.Series, ids: pd.Series, options: MatchOptions) -> tup
     order = by_rarest_feature(matrix, df)  # rows that share their rarest feature sit together (locality)
     matrix = matrix[order]
     squares = matrix.multiply(matrix).tocsr()
-    k = choose_common(df, squares, squares, TUNED_THRESHOLD)
+    k = choose_common(df, None, squares, squares, TUNED_THRESHOLD)
     del squares
     common = np.zeros(len(df), bool)
     common[np.argsort(-df, kind="stable")[:k]] = True

@@ -30,7 +30,8 @@ def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
     *kernel*: ``brute`` is the seed's product (sp_matmul_topn over every
     pair); ``pruned`` (dataforge.dedup.pruned) skips the pairs that cannot
     reach the threshold and gives the same pairs and scores (keeping every
-    name tied for a row's last place); ``auto`` is pruned whenever the
+    name tied for a row's last place), even where its cost model finds
+    nothing to skip (threshold above 0); ``auto`` is pruned whenever the
     threshold is above 0 and its cost model finds pairs to skip.  *common*: the pruned kernel's
     split of the features (:func:`dataforge.dedup.pruned.common_features`) when this product is
     part of a larger one whose scores it must equal bit for bit (Spark's tasks).
@@ -39,7 +40,7 @@ def top_n_pairs(left: sp.csr_matrix, right: sp.csr_matrix, top: int, threshold: 
         from dataforge.dedup.pruned import pruned_top_n
 
         result = pruned_top_n(left, right, top, threshold, resolve_threads(threads), block_rows, progress,
-                              common=common)
+                              common=common, force=kernel == "pruned")
         if result is not None:
             return result
     return brute_top_n(left, right, top, threshold, threads, block_rows, progress)
