@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dataforge.dedup.learn import NAME_LEVELS, _monotone, check_labels, estimate, load_model, model_from_dict
+from dataforge.dedup.learn import MODEL_VERSION, NAME_LEVELS, _monotone, check_labels, estimate, load_model, model_from_dict
 from dataforge.dedup.match import find_matches
 from dataforge.dedup.normalise import designators, legal_form_class
 from dataforge.dedup.options import MatchOptions
@@ -103,7 +103,9 @@ def test_a_corrupt_or_foreign_model_is_refused(tmp_path, text, message):
     with pytest.raises(UsageError, match="no such model file"):
         load_model(str(tmp_path / "missing.json"))
     with pytest.raises(UsageError, match="not a usable"):
-        model_from_dict({"format": "dataforge-match-model", "version": 2, "prior": 2})
+        model_from_dict({"format": "dataforge-match-model", "version": MODEL_VERSION, "prior": 2})
+    with pytest.raises(UsageError, match="from an older dataforge"):
+        model_from_dict({"format": "dataforge-match-model", "version": MODEL_VERSION - 1, "prior": 0.1})
 
 
 def test_designators_and_legal_form_kinds():
@@ -167,3 +169,21 @@ def test_when_nearly_every_candidate_matches_em_does_not_split_the_duplicates():
     random_u = {1: np.array([0.005, 0.015, 0.98])}  # random pairs: numbers nearly never shared
     _, _, prior, _ = estimate(levels, [4, 3], initial_u=random_u)
     assert prior > 0.9, prior
+
+
+def test_word_levels_tell_a_replaced_word_from_a_typo_an_abbreviation_and_an_extra_word():
+    from dataforge.dedup.learn import _word_sets, word_levels
+
+    pairs = [("SARAH SMITH HIGH STREET", "JAMES SMITH HIGH STREET", 2),  # another person
+             ("HARRIS PLUMBING", "DAVIES PLUMBING", 2),  # another firm
+             ("JON SMITH", "JOHN SMITH", 0),  # a typo
+             ("BTEHANY JONES", "BETHANY JONES", 0),  # a transposition
+             ("SMITH HIGH RD", "SMITH HIGH ROAD", 0),  # an abbreviation
+             ("J SMITH", "JOHN SMITH", 0),  # an initial
+             ("ACME TRADING", "ACME", 1),  # a word more
+             ("JON SMITH", "JOHN SMITH HOLDINGS", 1),  # a typo, and a word more
+             ("", "", -1)]  # nothing to compare
+    words = [name.split() for left, right, _ in pairs for name in (left, right)]
+    sets, text = _word_sets(words)
+    a = np.arange(0, 2 * len(pairs), 2)
+    assert list(word_levels(sets, text, a, a + 1)) == [level for _, _, level in pairs]

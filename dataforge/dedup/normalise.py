@@ -79,6 +79,12 @@ def legal_forms() -> tuple[dict[int, frozenset], tuple[str, ...]]:
     return {size: frozenset(terms) for size, terms in sorted(by_size.items(), reverse=True)}, long_forms
 
 
+@lru_cache(maxsize=1)
+def _last_words() -> frozenset:
+    """The words a legal form can end with (a name's last word elsewhere is no form: no lookup)."""
+    return frozenset(term[-1] for terms in legal_forms()[0].values() for term in terms)
+
+
 def plain_words(name: str) -> list[str]:
     """Upper-case words without accents or punctuation; & is AND."""
     text = _JOINED.sub("", fold_accents(name).upper()).replace("&", " AND ")
@@ -107,9 +113,10 @@ def split_legal_form(name: str) -> tuple[list[str], list[str]]:
     """*name*'s words, and the legal forms taken off their end (:func:`name_words`)."""
     words = plain_words(name)
     forms = legal_forms()[0]
+    last_words = _last_words()
     end, first = len(words), 2 if words[:1] == ["THE"] else 1
     while end > first:
-        for size, terms in forms.items():
+        for size, terms in forms.items() if words[end - 1] in last_words else ():
             if end - size >= first and tuple(words[end - size:end]) in terms:
                 end -= size
                 break
@@ -170,6 +177,8 @@ def legal_form_class(name: str, split: Optional[tuple] = None) -> str:
 
 
 _ROMAN = re.compile(r"^(?=[IVXL]{2,}$)L?X{0,3}(IX|IV|V?I{0,3})$")
+ROMAN_NUMERAL = _ROMAN  # a roman numeral of two letters or more (a designator)
+_MAY_DESIGNATE = re.compile(r"[0-9]|\b[IVXL]{2,}\b")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
 
 
@@ -186,6 +195,8 @@ def designators(name: str, words: Optional[list] = None) -> list[str]:
     each roman numeral of two letters or more, as its number ("FUND III 2005-1" -> 3, 2005, 1).
     *words*: its :func:`plain_words`, when they are at hand."""
     found = []
+    if words is not None and not _MAY_DESIGNATE.search(" ".join(words)):
+        return found  # no digit, no word of roman letters alone: the common case, without the loop
     for word in plain_words(name) if words is None else words:
         if _ROMAN.match(word):
             found.append(str(_roman(word)))

@@ -342,17 +342,21 @@ if numba is not None:
             cut[row] = nth
         held[row] = n
 
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, parallel=True)
     def _merge(buf_i, buf_j, buf_s, filled, self_join, top, heap_j, heap_s, held, cut):
-        for c in range(len(filled)):
-            for k in range(filled[c]):
-                i = buf_i[c, k]
-                j = buf_j[c, k]
-                s = buf_s[c, k]
-                _offer(i, j, s, top, heap_j, heap_s, held, cut)
-                if self_join:
-                    _offer(j, i, s, top, heap_j, heap_s, held, cut)
-            filled[c] = 0
+        """Offer the buffered pairs to their rows' lists: thread c keeps the rows r with r % threads == c
+        (each list sees its pairs in buffer order whatever the threads, and the order is total anyway)."""
+        owners = len(filled)
+        for c in prange(owners):
+            for b in range(len(filled)):
+                for k in range(filled[b]):
+                    i = buf_i[b, k]
+                    j = buf_j[b, k]
+                    if i % owners == c:
+                        _offer(i, j, buf_s[b, k], top, heap_j, heap_s, held, cut)
+                    if self_join and j % owners == c:
+                        _offer(j, i, buf_s[b, k], top, heap_j, heap_s, held, cut)
+        filled[:] = 0
 
 
 def common_features(left: sp.csr_matrix, right: sp.csr_matrix, threshold: float, self_join: bool = None):
