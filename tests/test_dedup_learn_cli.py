@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, Result, assert_usage_error, run_cli, temp_leftovers
+from dataforge.dedup.learn import MODEL_VERSION
 
 SAMPLE = str(ROOT / "data" / "sample" / "companies.csv.gz")
 TRUTH = ROOT / "data" / "sample" / "companies-truth.csv.gz"
@@ -71,7 +72,7 @@ def test_learn_keeps_pairs_above_the_probability_and_mostly_true_ones(learned):
 def test_a_saved_model_is_versioned_json_and_scores_the_same_without_retraining(learned, tmp_path):
     cwd, _ = learned
     model = json.loads((cwd / "model.json").read_text())
-    assert model["format"] == "dataforge-match-model" and model["version"] == 2
+    assert model["format"] == "dataforge-match-model" and model["version"] == MODEL_VERSION
     assert [m["name"] for m in model["measures"]] == ["name", "numbers", "legal_form", "also_RegAddress.PostTown",
                                                       "also_RegAddress.PostCode"]
     assert 0 < model["records"]["prior"] < 1 and model["records"]["threshold"] == 0.5
