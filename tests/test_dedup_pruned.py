@@ -139,3 +139,21 @@ def test_row_work_counts_the_postings_steps_and_hot_rows_each_row_walks(self_joi
         assert met[i] == walked
         assert work[i] == steps + walked + 1
     assert met.any() and (met < len(hot)).any()  # both parts of the count are exercised, and the stop
+
+
+@pytest.mark.parametrize("top", [3, 0])
+def test_tiles_of_the_right_rows_give_the_same_bits(monkeypatch, top):
+    """Against other rows, the kernel walks the right rows a tile at a time (its sums stay in cache):
+    any tiling gives the same pairs and the same bits as one tile, and the brute force's pairs."""
+    from dataforge.dedup import pruned
+
+    names = cluster_names(3000, 9)
+    vectors = tfidf_matrix(names)
+    left, right = vectors[:700], vectors[700:]
+    results = []
+    for tile in (10 ** 9, 1000, 97):
+        monkeypatch.setattr(pruned, "TILE_ROWS", tile)
+        results.append(as_dict(pruned_top_n(left, right, top, 0.5, threads=2, block_rows=200)))
+    assert results[0] == results[1] == results[2]  # exact: keys and float scores
+    brute = as_dict(brute_top_n(left, right, top, 0.5, threads=1, block_rows=300))
+    assert_same_up_to_ties(brute, results[1], top)

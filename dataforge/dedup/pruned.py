@@ -193,17 +193,18 @@ if numba is not None:
         return total
 
     @njit(cache=True, nogil=True)
-    def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_ptr, t_idx,
-             t_val, t_norm, hot_right, threshold, cut, acc, touched, dense, out_j, out_s, at):
+    def _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm, t_start, t_stop,
+             t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched, dense, out_j, out_s, at):
         """Candidates of left row i (only j > i in a self-join) that can enter row i's or row j's
-        top N, written to out_j/out_s from position `at`; returns the new end."""
+        top N, written to out_j/out_s from position `at`; returns the new end.  Feature f's postings
+        walked are t_start[f] to t_stop[f] (a tile of the right rows, or all of them)."""
         n_touched = 0
         ci = l_norm[i]
         for p in range(l_rp[i], l_rp[i + 1]):
             f = l_ri[p]
             w = l_rd[p]
-            q = t_ptr[f + 1] - 1
-            first = t_ptr[f]
+            q = t_stop[f] - 1
+            first = t_start[f]
             while q >= first:  # postings are sorted by row: walk down to the rows after i
                 j = t_idx[q]
                 if self_join and j <= i:
@@ -292,7 +293,7 @@ if numba is not None:
 
     @njit(cache=True, parallel=True)
     def _rows(cursor, stop, step, budget, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci,
-              r_cd, r_norm, t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, scratch_acc,
+              r_cd, r_norm, t_start, t_stop, t_idx, t_val, t_norm, hot_right, threshold, cut, scratch_acc,
               scratch_touched, scratch_dense, buf_i, buf_j, buf_s, filled, room):
         """Each thread c takes rows cursor[c], cursor[c] + step, ... below stop, at most `budget`
         of them, and stops early when its buffer could overflow (a row can add up to `room`
@@ -306,7 +307,8 @@ if numba is not None:
             capacity = buf_j.shape[1]
             while i < stop and done < budget and at + room <= capacity:
                 end = _row(i, self_join, l_rp, l_ri, l_rd, l_cp, l_ci, l_cd, l_norm, r_cp, r_ci, r_cd, r_norm,
-                           t_ptr, t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched, scratch_dense[c],
+                           t_start, t_stop, t_idx, t_val, t_norm, hot_right, threshold, cut, acc, touched,
+                           scratch_dense[c],
                            buf_j[c], buf_s[c], at)
                 for k in range(at, end):
                     buf_i[c, k] = i
@@ -357,6 +359,23 @@ if numba is not None:
                     if self_join and j % owners == c:
                         _offer(j, i, buf_s[b, k], top, heap_j, heap_s, held, cut)
         filled[:] = 0
+
+
+if numba is not None:
+    @njit(cache=True, nogil=True)
+    def _tile_starts(t_ptr, t_idx, tile_rows, tiles):
+        """(tiles + 1) x features: where each feature's postings reach each tile of tile_rows rows."""
+        d = len(t_ptr) - 1
+        out = np.empty((tiles + 1, d), np.int64)
+        for f in range(d):
+            q = t_ptr[f]
+            for k in range(tiles):
+                lo = k * tile_rows
+                while q < t_ptr[f + 1] and t_idx[q] < lo:
+                    q += 1
+                out[k, f] = q
+            out[tiles, f] = t_ptr[f + 1]
+        return out
 
 
 def common_features(left: sp.csr_matrix, right: sp.csr_matrix, threshold: float, self_join: bool = None):
@@ -454,9 +473,11 @@ def hot_met(l_norm: np.ndarray, r_norm: np.ndarray, hot_right: np.ndarray, thres
     return met
 
 
-def row_work(l_rare_a: tuple, postings: tuple, hot: np.ndarray, self_join: bool) -> np.ndarray:
+def row_work(l_rare_a: tuple, postings: tuple, hot: np.ndarray, self_join: bool,
+             walked: np.ndarray = None) -> np.ndarray:
     """Each left row's cost in the kernel: the postings steps it walks (in a self-join, only the
-    rows after it), the hot rows it meets (*hot*, from :func:`hot_met`), and one for the row itself."""
+    rows after it), the hot rows it meets (*hot*, from :func:`hot_met`), and one for the row itself.
+    *walked*: per feature, the postings walked (a tile's), when not all of them."""
     indptr, indices = l_rare_a[0], l_rare_a[1]
     p_ptr, p_rows = postings
     n = len(indptr) - 1
@@ -465,7 +486,7 @@ def row_work(l_rare_a: tuple, postings: tuple, hot: np.ndarray, self_join: bool)
         steps = np.bincount(p_rows, weights=after, minlength=n)
     else:
         rows = np.repeat(np.arange(n), np.diff(indptr))
-        steps = np.bincount(rows, weights=np.diff(p_ptr)[indices], minlength=n)
+        steps = np.bincount(rows, weights=(np.diff(p_ptr) if walked is None else walked)[indices], minlength=n)
     return steps + hot + 1.0
 
 
@@ -511,11 +532,19 @@ class RightSide(NamedTuple):
         return len(self.norm)
 
 
+# right rows a tile of a product against other rows (not a self-join): a thread's sums for one tile
+# (256 KiB) stay in its core's cache while every left row walks that tile's postings.  Measured: 10,000
+# names against 1,000,000, the kernel 5.2 s untiled, 2.3 s at 65,536, 1.8-2.2 s at 32,768 and 16,384
+TILE_ROWS = 32_768
+
+
 def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.ndarray, right: "RightSide",
-                   top: int, threshold: float, threads: int, block_rows: int, progress=None):
+                   top: int, threshold: float, threads: int, block_rows: int, progress=None,
+                   tile_rows: int = None):
     """(rows, cols, scores) of each left row's best *top* right rows above *threshold*, from the rows'
     parts split on one common set of features.  *right* None is the self-join (the left rows against
-    themselves, each pair scored once)."""
+    themselves, each pair scored once).  Against other rows, the right rows are taken a tile of
+    *tile_rows* (default TILE_ROWS) at a time (the result is the same for any tile)."""
     self_join = right is None
     n_left = l_rare.shape[0]
     l_rare_a, l_common_a = _csr_arrays(l_rare), _csr_arrays(l_common)
@@ -529,7 +558,13 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
     hot_right = hot_rows(r_norm, threshold)
     threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
-    arrays = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm, *postings_a, r_norm[postings_a[1]], hot_right)
+    t_ptr, t_idx, t_val = postings_a
+    tile_rows = TILE_ROWS if tile_rows is None else tile_rows
+    tiles = 1 if self_join else max(1, -(-n_right // max(int(tile_rows), 1)))
+    tile_rows = -(-n_right // tiles) if tiles == 1 else int(tile_rows)
+    starts = np.stack([t_ptr[:-1], t_ptr[1:]]) if tiles == 1 else _tile_starts(t_ptr, t_idx, tile_rows, tiles)
+    head = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm)
+    tail = (t_idx, t_val, r_norm[t_idx])
     del l_rare, l_common, right
     scratch = (np.zeros((threads, n_right), np.float64), np.empty((threads, n_right), np.int64),
                np.zeros((threads, len(postings_a[0]) - 1), np.float64))  # acc, touched, dense (a common part)
@@ -539,7 +574,6 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
     buf_j = np.empty((threads, capacity), np.int64)
     buf_s = np.empty((threads, capacity), np.float64)
     filled = np.zeros(threads, np.int64)
-    cursor = np.arange(threads, dtype=np.int64)
     limit = top if top > 0 else 0
     cut = np.full(n_left, threshold, np.float64)  # what a pair must reach to enter a row's top N
     if limit:
@@ -551,28 +585,39 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
             for i in np.flatnonzero(own > threshold):  # cheap next to the product; one code path for the heap
                 _offer(i, i, own[i], limit, heap_j, heap_s, held, cut)
     found_i, found_j, found_s = [], [], []
-    work = row_work(l_rare_a, postings_a[:2], hot_met(l_norm, r_norm, hot_right, threshold), self_join)
-    # a call of _rows takes about WORK_PER_CALL postings steps a thread (a second or so), so the
-    # progress moves every few seconds even where rows cost a hundred times the average
-    budget = int(np.clip(WORK_PER_CALL * n_left / max(float(work.sum()), 1.0), 1, max(1, block_rows // threads)))
-    done_work = _DoneWork(work, threads)
+    hot = [hot_right if tiles == 1 else hot_right[(hot_right >= k * tile_rows) & (hot_right < (k + 1) * tile_rows)]
+           for k in range(tiles)]  # each tile's hot rows, still by norm
+    works = [row_work(l_rare_a, (t_ptr, t_idx), hot_met(l_norm, r_norm, hot[k], threshold), self_join,
+                      None if tiles == 1 else starts[k + 1] - starts[k]) for k in range(tiles)]
+    total = max(sum(float(w.sum()) for w in works), 1.0)
+    before = 0.0  # the work of the tiles done
     if progress:
         progress(PRODUCT_STEP, 0, n_left)
-    while n_left:
-        _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j, buf_s,
-              filled, room)
-        if limit:
-            _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, cut)
-        else:
-            for c in range(threads):
-                found_i.append(buf_i[c, :filled[c]].copy())
-                found_j.append(buf_j[c, :filled[c]].copy())
-                found_s.append(buf_s[c, :filled[c]].copy())
-            filled[:] = 0
-        if progress:  # names' worth of work: rows weighed by their postings steps, so the ETA holds
-            progress(PRODUCT_STEP, min(n_left, round(n_left * done_work.share(cursor))), n_left)
-        if (cursor >= n_left).all():
-            break
+    for k in range(tiles):
+        work = works[k]
+        # a call of _rows takes about WORK_PER_CALL postings steps a thread (a second or so), so the
+        # progress moves every few seconds even where rows cost a hundred times the average
+        budget = int(np.clip(WORK_PER_CALL * n_left / max(float(work.sum()), 1.0), 1, max(1, block_rows // threads)))
+        done_work = _DoneWork(work, threads)
+        cursor = np.arange(threads, dtype=np.int64)
+        arrays = (*head, starts[k], starts[k + 1], *tail, hot[k])
+        while n_left:
+            _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j,
+                  buf_s, filled, room)
+            if limit:  # the cuts rise as the lists fill: the next tiles skip more
+                _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, cut)
+            else:
+                for c in range(threads):
+                    found_i.append(buf_i[c, :filled[c]].copy())
+                    found_j.append(buf_j[c, :filled[c]].copy())
+                    found_s.append(buf_s[c, :filled[c]].copy())
+                filled[:] = 0
+            if progress:  # names' worth of work: rows weighed by their postings steps, so the ETA holds
+                share = (before + float(work.sum()) * done_work.share(cursor)) / total
+                progress(PRODUCT_STEP, min(n_left, round(n_left * share)), n_left)
+            if (cursor >= n_left).all():
+                break
+        before += float(work.sum())
     if limit:
         rows = np.repeat(np.arange(n_left, dtype=np.int64), held)
         mask = np.arange(heap_j.shape[1])[None, :] < held[:, None]
