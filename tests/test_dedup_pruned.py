@@ -141,15 +141,16 @@ def test_row_work_counts_the_postings_steps_and_hot_rows_each_row_walks(self_joi
     assert met.any() and (met < len(hot)).any()  # both parts of the count are exercised, and the stop
 
 
+@pytest.mark.parametrize("self_join", [False, True])
 @pytest.mark.parametrize("top", [3, 0])
-def test_tiles_of_the_right_rows_give_the_same_bits(monkeypatch, top):
-    """Against other rows, the kernel walks the right rows a tile at a time (its sums stay in cache):
-    any tiling gives the same pairs and the same bits as one tile, and the brute force's pairs."""
+def test_tiles_of_the_right_rows_give_the_same_bits(monkeypatch, top, self_join):
+    """The kernel walks the right rows a tile at a time (its sums stay in cache): any tiling gives
+    the same pairs and the same bits as one tile, and the brute force's pairs."""
     from dataforge.dedup import pruned
 
     names = cluster_names(3000, 9)
     vectors = tfidf_matrix(names)
-    left, right = vectors[:700], vectors[700:]
+    left, right = (vectors, vectors) if self_join else (vectors[:700], vectors[700:])
     results = []
     for tile in (10 ** 9, 1000, 97):
         monkeypatch.setattr(pruned, "TILE_ROWS", tile)

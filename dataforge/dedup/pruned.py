@@ -532,10 +532,27 @@ class RightSide(NamedTuple):
         return len(self.norm)
 
 
-# right rows a tile of a product against other rows (not a self-join): a thread's sums for one tile
-# (256 KiB) stay in its core's cache while every left row walks that tile's postings.  Measured: 10,000
-# names against 1,000,000, the kernel 5.2 s untiled, 2.3 s at 65,536, 1.8-2.2 s at 32,768 and 16,384
+# right rows a tile: a thread's sums for one tile (256 KiB) stay in its core's cache while every left row
+# walks that tile's postings.  Measured: 10,000 names against 1,000,000, the kernel 5.2 s untiled, 2.3 s
+# at 65,536, 1.8-2.2 s at 32,768 and 16,384; a self-join of 1,000,000 names 252 s untiled, 126 s
 TILE_ROWS = 32_768
+
+
+def _tile_works(starts: np.ndarray, t_ptr: np.ndarray, l_norm: np.ndarray, r_norm: np.ndarray, hot: list,
+                threshold: float, tile_rows: int) -> list:
+    """A self-join's work by tile, for the progress: each tile's postings steps (a feature's entries
+    in the tile, met by its entries before the tile and by those inside after them), spread evenly
+    over the rows that walk the tile (those before its end), plus the hot rows each meets."""
+    n = len(l_norm)
+    works = []
+    for k in range(len(starts) - 1):
+        inside = (starts[k + 1] - starts[k]).astype(np.float64)
+        before = (starts[k] - t_ptr[:-1]).astype(np.float64)
+        steps = float((before * inside + inside * (inside - 1) / 2).sum())
+        rows = min(n, (k + 1) * tile_rows)
+        met = hot_met(l_norm[:rows], r_norm, hot[k], threshold)
+        works.append(np.full(rows, steps / max(rows, 1)) + met + 1.0)
+    return works
 
 
 def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.ndarray, right: "RightSide",
@@ -560,7 +577,7 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
     numba.set_num_threads(threads)
     t_ptr, t_idx, t_val = postings_a
     tile_rows = TILE_ROWS if tile_rows is None else tile_rows
-    tiles = 1 if self_join else max(1, -(-n_right // max(int(tile_rows), 1)))
+    tiles = max(1, -(-n_right // max(int(tile_rows), 1)))
     tile_rows = -(-n_right // tiles) if tiles == 1 else int(tile_rows)
     starts = np.stack([t_ptr[:-1], t_ptr[1:]]) if tiles == 1 else _tile_starts(t_ptr, t_idx, tile_rows, tiles)
     head = (*l_rare_a, *l_common_a, l_norm, *r_common_a, r_norm)
@@ -587,8 +604,11 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
     found_i, found_j, found_s = [], [], []
     hot = [hot_right if tiles == 1 else hot_right[(hot_right >= k * tile_rows) & (hot_right < (k + 1) * tile_rows)]
            for k in range(tiles)]  # each tile's hot rows, still by norm
-    works = [row_work(l_rare_a, (t_ptr, t_idx), hot_met(l_norm, r_norm, hot[k], threshold), self_join,
-                      None if tiles == 1 else starts[k + 1] - starts[k]) for k in range(tiles)]
+    if self_join and tiles > 1:
+        works = _tile_works(starts, t_ptr, l_norm, r_norm, hot, threshold, tile_rows)
+    else:
+        works = [row_work(l_rare_a, (t_ptr, t_idx), hot_met(l_norm, r_norm, hot[k], threshold), self_join,
+                          None if tiles == 1 else starts[k + 1] - starts[k]) for k in range(tiles)]
     total = max(sum(float(w.sum()) for w in works), 1.0)
     before = 0.0  # the work of the tiles done
     if progress:
@@ -597,12 +617,14 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
         work = works[k]
         # a call of _rows takes about WORK_PER_CALL postings steps a thread (a second or so), so the
         # progress moves every few seconds even where rows cost a hundred times the average
-        budget = int(np.clip(WORK_PER_CALL * n_left / max(float(work.sum()), 1.0), 1, max(1, block_rows // threads)))
+        budget = int(np.clip(WORK_PER_CALL * len(work) / max(float(work.sum()), 1.0), 1,
+                             max(1, block_rows // threads)))
         done_work = _DoneWork(work, threads)
         cursor = np.arange(threads, dtype=np.int64)
         arrays = (*head, starts[k], starts[k + 1], *tail, hot[k])
-        while n_left:
-            _rows(cursor, n_left, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j,
+        stop = min(n_left, (k + 1) * tile_rows) if self_join else n_left  # later rows meet nothing after them
+        while stop:
+            _rows(cursor, stop, threads, budget, self_join, *arrays, threshold, cut, *scratch, buf_i, buf_j,
                   buf_s, filled, room)
             if limit:  # the cuts rise as the lists fill: the next tiles skip more
                 _merge(buf_i, buf_j, buf_s, filled, self_join, limit, heap_j, heap_s, held, cut)
@@ -615,7 +637,7 @@ def pruned_product(l_rare: sp.csr_matrix, l_common: sp.csr_matrix, l_norm: np.nd
             if progress:  # names' worth of work: rows weighed by their postings steps, so the ETA holds
                 share = (before + float(work.sum()) * done_work.share(cursor)) / total
                 progress(PRODUCT_STEP, min(n_left, round(n_left * share)), n_left)
-            if (cursor >= n_left).all():
+            if (cursor >= stop).all():
                 break
         before += float(work.sum())
     if limit:
