@@ -172,7 +172,7 @@ def test_when_nearly_every_candidate_matches_em_does_not_split_the_duplicates():
 
 
 def test_word_levels_tell_a_replaced_word_from_a_typo_an_abbreviation_and_an_extra_word():
-    from dataforge.dedup.learn import _word_sets, word_levels
+    from dataforge.dedup.learn import _sets, word_levels
 
     pairs = [("SARAH SMITH HIGH STREET", "JAMES SMITH HIGH STREET", 2),  # another person
              ("HARRIS PLUMBING", "DAVIES PLUMBING", 2),  # another firm
@@ -184,6 +184,6 @@ def test_word_levels_tell_a_replaced_word_from_a_typo_an_abbreviation_and_an_ext
              ("JON SMITH", "JOHN SMITH HOLDINGS", 1),  # a typo, and a word more
              ("", "", -1)]  # nothing to compare
     words = [name.split() for left, right, _ in pairs for name in (left, right)]
-    sets, text = _word_sets(words)
+    sets, text = _sets(words)
     a = np.arange(0, 2 * len(pairs), 2)
     assert list(word_levels(sets, text, a, a + 1)) == [level for _, _, level in pairs]

@@ -392,15 +392,17 @@ def _bands(values: np.ndarray, bands: tuple) -> np.ndarray:
     return np.searchsorted(-np.asarray(bands), -values, side="right").astype(np.int8)
 
 
-def _sets(per_name: list) -> sp.csr_matrix:
-    """Names x the distinct items of each, as 0/1."""
+def _sets(per_name: list) -> tuple:
+    """Names x the distinct items of each, as 0/1 (CSR, sorted), and each item (column) itself."""
     vocabulary: dict = {}
     rows, cols = [], []
     for k, items in enumerate(per_name):
         for item in set(items):
             rows.append(k)
             cols.append(vocabulary.setdefault(item, len(vocabulary)))
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(per_name), max(len(vocabulary), 1)))
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(per_name), max(len(vocabulary), 1)))
+    matrix.sort_indices()
+    return matrix, np.asarray(list(vocabulary) or [""], dtype=object)
 
 
 class _Names:
@@ -418,12 +420,12 @@ class _Names:
         keys = pd.factorize(pd.Series([same_as_key(n, words) for n, (words, _) in zip(names, splits)], dtype=object))
         self.same_as = np.where(keys[1][keys[0]] == "", -1, keys[0]) if len(names) else np.empty(0, np.int64)
         self.words = WordVectors(list(names), [words for words, _ in splits])
-        self.numbers = _sets([designators(n, words + forms) for n, (words, forms) in zip(names, splits)])
+        self.numbers = _sets([designators(n, words + forms) for n, (words, forms) in zip(names, splits)])[0]
         self.number_count = np.diff(self.numbers.indptr)
         kinds = pd.factorize(pd.Series([legal_form_class(n, split) for n, split in zip(names, splits)], dtype=object))
         self.legal = np.where(kinds[1][kinds[0]] == "", -1, kinds[0]) if len(names) else np.empty(0, np.int64)
         # the words of the name's word test: letters only (numbers are the numbers measure's), no legal form
-        self.word_sets, self.word_text = _word_sets([[w for w in words if w.isalpha() and w not in FILLER_WORDS
+        self.word_sets, self.word_text = _sets([[w for w in words if w.isalpha() and w not in FILLER_WORDS
                                                       and not _ROMAN_NUMERAL.match(w)] for words, _ in splits])
 
     @property
@@ -474,19 +476,6 @@ class _Names:
         numbers[(name == 0) | (name == 1)] = -1
         legal[name == 0] = -1
         return [name, numbers, legal], cosine
-
-
-def _word_sets(per_name: list) -> tuple:
-    """Names x their distinct words (0/1, CSR), and each word's text."""
-    vocabulary: dict = {}
-    rows, cols = [], []
-    for k, words in enumerate(per_name):
-        for word in set(words):
-            rows.append(k)
-            cols.append(vocabulary.setdefault(word, len(vocabulary)))
-    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(per_name), max(len(vocabulary), 1)))
-    matrix.sort_indices()
-    return matrix, np.asarray(list(vocabulary) or [""], dtype=object)
 
 
 def _abbreviates(short: str, long: str) -> bool:
