@@ -624,6 +624,13 @@ def test_where_regex_with_a_huge_repeat_count_is_a_usage_error(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
+def test_a_bad_where_names_the_flag_once(tmp_path):
+    result = run(tmp_path, "jobs", "filter", "missing.jsonl", "--where", "bad", "-o", "out.jsonl")
+
+    line = assert_usage_error(result, "'bad'")
+    assert line.count("--where") == 1, line
+
+
 def test_where_path_with_a_non_ascii_digit_on_a_list_does_not_crash(tmp_path):
     write(tmp_path / "in.jsonl", jsonl({"tags": ["a", "b"], "title": "x"}, {"tags": "a", "title": "y"}))
 

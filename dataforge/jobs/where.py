@@ -55,14 +55,14 @@ def parse_condition(text: str) -> Condition:
     """Parse one expression; raises ValueError with a message for the user."""
     match = _EXPR.match(text)
     if not match:
-        raise ValueError(f"cannot read --where {text!r}: expected PATH=TEXT, PATH!=TEXT, PATH~REGEX, "
+        raise ValueError(f"cannot read the condition {text!r}: expected PATH=TEXT, PATH!=TEXT, PATH~REGEX, "
                          "PATH>N, PATH>=N, PATH<N, PATH<=N or PATH?")
     path = split_path(match["path"])
     op = match["op"]
     operand = match["operand"].strip()
     if op == "?":
         if operand:
-            raise ValueError(f"cannot read --where {text!r}: nothing may follow '?'")
+            raise ValueError(f"cannot read the condition {text!r}: nothing may follow '?'")
         return Condition(text, path, op, operand)
     if op == "~":
         try:
