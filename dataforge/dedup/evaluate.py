@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 import pandas as pd
 
+from dataforge.dedup.arrays import sorted_unique
+
 if TYPE_CHECKING:
     from dataforge.dedup.match import Matches
 
@@ -71,7 +73,7 @@ def pair_quality(left: np.ndarray, right: np.ndarray, entity: np.ndarray) -> Qua
     keep = left != right
     a, b = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
     n = max(len(entity), 1)
-    key = np.unique(a * n + b)
+    key = sorted_unique(a * n + b)
     a, b = key // n, key % n
     entity = np.asarray(entity)
     true_positives = int((entity[a] == entity[b]).sum())

@@ -116,6 +116,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from dataforge.dedup.arrays import sorted_unique
 from dataforge.dedup.normalise import ROMAN_NUMERAL as _ROMAN_NUMERAL, designators, legal_form_class, same_as_key, split_legal_form
 from dataforge.dedup.options import MatchOptions
 from dataforge.errors import UsageError
@@ -540,9 +541,9 @@ def word_levels(sets: sp.csr_matrix, text: np.ndarray, a: np.ndarray, b: np.ndar
         key, inverse = np.unique(wa.astype(np.int64) * len(text) + wb, return_inverse=True)
         alike = words_alike(list(text[key // len(text)]), list(text[key % len(text)]), threads)[inverse]
         # the words with a partner written another way, counted once each
-        found_a = np.bincount(np.unique(pair[alike] * (ka.max() + 1) + ia[alike]) // (ka.max() + 1),
+        found_a = np.bincount(sorted_unique(pair[alike] * (ka.max() + 1) + ia[alike]) // (ka.max() + 1),
                               minlength=len(both))
-        found_b = np.bincount(np.unique(pair[alike] * (kb.max() + 1) + ib[alike]) // (kb.max() + 1),
+        found_b = np.bincount(sorted_unique(pair[alike] * (kb.max() + 1) + ib[alike]) // (kb.max() + 1),
                               minlength=len(both))
         left_over_a, left_over_b = ka - found_a, kb - found_b
         level[both] = np.where((left_over_a > 0) & (left_over_b > 0), 2,

@@ -23,8 +23,10 @@ each candidate pair from the 3-gram step is scored again on words:
   other name it resembles.
 
 Two names with the same words score 1.0; names sharing only common words
-score little.  Vectorised over all pairs (numpy, and rapidfuzz's ``cpdist``
-over the distinct pairs of words, in C), a chunk of pairs at a time.
+score little.  Compiled loops (numba) over each pair's words, a chunk of
+pairs at a time; rapidfuzz's ``cpdist`` compares only the distinct word pairs
+whose shared letters (counted per letter) allow them to be alike: at 100k
+generated company names, 2.7M word pairs come down to 54k (2.5 s -> 0.5 s).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Optional, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from dataforge.dedup.arrays import sorted_unique
 from dataforge.dedup.normalise import name_words
 
 # words at least this alike (rapidfuzz Indel normalized similarity) match, weighted by it:
@@ -69,6 +72,23 @@ class WordVectors:
         self.finals = np.array([ord(w[-1]) for w in self.words], np.int64)
         # written as an abbreviation is: no vowel after the first letter (RD, GDNS, MGMT)
         self.contracted = np.array([not _VOWELS.intersection(w[1:]) for w in self.words], bool)
+        self.letters = _letter_counts(self.words, self.lengths)
+
+
+# a word's letters counted in LETTER_BINS bins (A-Z, 0-9, the rest in one): the letters two words share
+# bound their longest common subsequence, so most word pairs need no string comparison at all
+LETTER_BINS = 37
+
+
+def _letter_counts(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """words x LETTER_BINS: how often each bin's letters occur in each word."""
+    code = np.frombuffer("".join(words).encode("utf-32-le"), np.uint32).astype(np.int64) if len(words) else \
+        np.zeros(0, np.int64)
+    bins = np.where((code >= 65) & (code <= 90), code - 65,
+                    np.where((code >= 48) & (code <= 57), code - 22, LETTER_BINS - 1))
+    owner = np.repeat(np.arange(len(words)), lengths)
+    counts = np.bincount(owner * LETTER_BINS + bins, minlength=len(words) * LETTER_BINS)
+    return np.minimum(counts, 255).astype(np.uint8).reshape(len(words), LETTER_BINS)
 
 
 def _word_likeness(vectors: WordVectors, left: np.ndarray, right: np.ndarray, workers: int) -> np.ndarray:
@@ -99,67 +119,137 @@ def _word_likeness(vectors: WordVectors, left: np.ndarray, right: np.ndarray, wo
     return likeness
 
 
-def _expand(indptr: np.ndarray, a: np.ndarray, b: np.ndarray, na: np.ndarray, nb: np.ndarray):
-    """For each pair k, every (word of a[k], word of b[k]), a's words major: their
-    positions in the matrix, and where each lands when b's words are major."""
-    count = na * nb
-    first = np.repeat(np.cumsum(count) - count, count)
-    offset = np.arange(int(count.sum())) - first
-    pair = np.repeat(np.arange(len(a)), count)
-    slot_a, slot_b = offset // nb[pair], offset % nb[pair]
-    return indptr[a][pair] + slot_a, indptr[b][pair] + slot_b, first + slot_b * na[pair] + slot_a
+def _may_be_alike_py(x: int, y: int, lengths, initials, finals, contracted, letters) -> bool:
+    """Whether two different words can be alike (:func:`_word_likeness`) by the letters they share,
+    an upper bound of their longest common subsequence: at least WORD_SIMILARITY of Indel similarity,
+    or the shorter's every letter for an abbreviation."""
+    la, lb = lengths[x], lengths[y]
+    short, long = min(la, lb), max(la, lb)
+    abbreviation = (initials[x] == initials[y] and finals[x] == finals[y] and 2 <= short <= 4
+                    and long >= short + 2 and (contracted[x] if la < lb else contracted[y]))
+    need = (WORD_SIMILARITY - 1e-9) * (la + lb)
+    if not abbreviation and 2.0 * short < need:
+        return False
+    shared = 0
+    for q in range(letters.shape[1]):
+        shared += min(letters[x, q], letters[y, q])
+    return 2.0 * shared >= need or (abbreviation and shared == short)
 
 
-def _segments(per_word: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each word's entries start, and where each pair's words start."""
-    word_starts = np.concatenate([[0], np.cumsum(np.repeat(per_word, words))[:-1]])
-    return word_starts, np.concatenate([[0], np.cumsum(words)[:-1]])
+def _word_pairs_py(indptr, word, a, b, lengths, initials, finals, contracted, letters, n_words):
+    """The word pairs of the name pairs (a[k], b[k]), a's words major, that differ and may be alike:
+    their keys (smaller id x n_words + larger) and their places in that order."""
+    total = 0
+    for k in range(len(a)):
+        total += (indptr[a[k] + 1] - indptr[a[k]]) * (indptr[b[k] + 1] - indptr[b[k]])
+    keys = np.empty(total, np.int64)
+    places = np.empty(total, np.int64)
+    found, place = 0, 0
+    for k in range(len(a)):
+        for i in range(indptr[a[k]], indptr[a[k] + 1]):
+            x = word[i]
+            for j in range(indptr[b[k]], indptr[b[k] + 1]):
+                y = word[j]
+                if x != y and _may_be_alike(x, y, lengths, initials, finals, contracted, letters):
+                    keys[found] = min(x, y) * n_words + max(x, y)
+                    places[found] = place
+                    found += 1
+                place += 1
+    return keys[:found], places[:found]
 
 
-def _side_weights(idf: np.ndarray, tf: np.ndarray, own: np.ndarray, other: np.ndarray, likeness: np.ndarray,
-                  word_starts: np.ndarray, pair_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each word's weight in its name (tf x idf, a word that resembles a word of the other
-    name weighing no more than that word) and each pair's norm of them."""
-    resembled = np.minimum.reduceat(np.where(likeness > 0, idf[other], np.inf), word_starts)
-    weight = tf[word_starts] * np.minimum(idf[own[word_starts]], resembled)
-    return weight, np.sqrt(np.add.reduceat(weight * weight, pair_starts))
+def _pair_scores_py(indptr, word, tf, idf, a, b, places, alike, out):
+    """Each name pair's soft TF-IDF (see :func:`soft_scores`) into *out*: *alike* is the likeness of
+    the word pairs at *places* (in :func:`_word_pairs`'s order); other differing words are 0 alike."""
+    longest = 1
+    for name in range(len(indptr) - 1):
+        longest = max(longest, indptr[name + 1] - indptr[name])
+    likeness = np.zeros((longest, longest))
+    weight_a, weight_b = np.zeros(longest), np.zeros(longest)
+    place, cursor = 0, 0
+    for k in range(len(a)):
+        start_a, start_b = indptr[a[k]], indptr[b[k]]
+        na, nb = indptr[a[k] + 1] - start_a, indptr[b[k] + 1] - start_b
+        for i in range(na):
+            for j in range(nb):
+                if word[start_a + i] == word[start_b + j]:
+                    likeness[i, j] = 1.0
+                elif cursor < len(places) and places[cursor] == place:
+                    likeness[i, j] = alike[cursor]
+                    cursor += 1
+                else:
+                    likeness[i, j] = 0.0
+                place += 1
+        if na == 0 or nb == 0:
+            out[k] = 0.0  # a name with no words scores 0
+            continue
+        # a word weighs tf x idf, but no more than the word of the other name it resembles
+        norm_a = 0.0
+        for i in range(na):
+            least = idf[word[start_a + i]]
+            for j in range(nb):
+                if likeness[i, j] > 0:
+                    least = min(least, idf[word[start_b + j]])
+            weight_a[i] = tf[start_a + i] * least
+            norm_a += weight_a[i] * weight_a[i]
+        norm_b = 0.0
+        for j in range(nb):
+            least = idf[word[start_b + j]]
+            for i in range(na):
+                if likeness[i, j] > 0:
+                    least = min(least, idf[word[start_a + i]])
+            weight_b[j] = tf[start_b + j] * least
+            norm_b += weight_b[j] * weight_b[j]
+        norms = np.sqrt(norm_a) * np.sqrt(norm_b)
+        forward = 0.0
+        for i in range(na):  # each word of a, its best in b
+            best = 0.0
+            for j in range(nb):
+                best = max(best, weight_a[i] * weight_b[j] * likeness[i, j] / norms)
+            forward += best
+        backward = 0.0
+        for j in range(nb):
+            best = 0.0
+            for i in range(na):
+                best = max(best, weight_a[i] * weight_b[j] * likeness[i, j] / norms)
+            backward += best
+        out[k] = min(min(forward, backward), 1.0)
+
+
+try:
+    from numba import njit
+
+    _may_be_alike = njit(cache=True, nogil=True)(_may_be_alike_py)
+    _word_pairs = njit(cache=True, nogil=True)(_word_pairs_py)
+    _pair_scores = njit(cache=True, nogil=True)(_pair_scores_py)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _may_be_alike, _word_pairs, _pair_scores = _may_be_alike_py, _word_pairs_py, _pair_scores_py
 
 
 def soft_scores(vectors: WordVectors, a: np.ndarray, b: np.ndarray, threads: int = 0) -> np.ndarray:
-    """The refined score of name *a[k]* with name *b[k]* (rows of *vectors*)."""
+    """The refined score of name *a[k]* with name *b[k]* (rows of *vectors*): compiled loops over
+    each pair's words; rapidfuzz compares the distinct word pairs whose shared letters allow them
+    to be alike; a chunk of pairs at a time."""
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     m = vectors.counts
-    indptr, word, tf, idf = m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, vectors.idf
-    na, nb = indptr[a + 1] - indptr[a], indptr[b + 1] - indptr[b]
+    indptr, word = m.indptr.astype(np.int64), m.indices.astype(np.int64)
+    tf, idf = m.data.astype(np.float64), vectors.idf.astype(np.float64)
+    n_words = max(len(vectors.words), 1)
+    ends = np.cumsum((indptr[a + 1] - indptr[a]) * (indptr[b + 1] - indptr[b]))
     scores = np.zeros(len(a))
-    usable = np.flatnonzero((na > 0) & (nb > 0))  # a name with no words scores 0
-    ends = np.cumsum(na[usable] * nb[usable])
-    start = 0
     workers = threads if threads > 0 else -1
-    while start < len(usable):
+    start = 0
+    while start < len(a):
         stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + CHUNK_WORD_PAIRS, "right")),
                    start + 1)
-        k = usable[start:stop]
-        ca, cb = na[k], nb[k]
-        i, j, transposed = _expand(indptr, a[k], b[k], ca, cb)  # a's words major
-        likeness = _word_likeness(vectors, word[i], word[j], workers)
-        i_t, j_t, likeness_t = (np.empty_like(x) for x in (i, j, likeness))  # b's words major
-        i_t[transposed], j_t[transposed], likeness_t[transposed] = i, j, likeness
-        starts_a, pairs_a = _segments(cb, ca)
-        starts_b, pairs_b = _segments(ca, cb)
-        weight_a, norm_a = _side_weights(idf, tf[i], word[i], word[j], likeness, starts_a, pairs_a)
-        weight_b, norm_b = _side_weights(idf, tf[j_t], word[j_t], word[i_t], likeness_t, starts_b, pairs_b)
-        per_pair = np.repeat(np.arange(len(k)), ca * cb)
-        weight_b_t = np.repeat(weight_b, np.repeat(ca, cb))
-        product = (np.repeat(weight_a, np.repeat(cb, ca)) * weight_b_t[transposed] * likeness
-                   / (norm_a * norm_b)[per_pair])
-        product_t = np.empty_like(product)
-        product_t[transposed] = product
-        forward = np.add.reduceat(np.maximum.reduceat(product, starts_a), pairs_a)  # each word of a, its best in b
-        backward = np.add.reduceat(np.maximum.reduceat(product_t, starts_b), pairs_b)
-        scores[k] = np.minimum(forward, backward)
+        keys, places = _word_pairs(indptr, word, a[start:stop], b[start:stop], vectors.lengths, vectors.initials,
+                                   vectors.finals, vectors.contracted, vectors.letters, n_words)
+        distinct = sorted_unique(keys)
+        alike = _word_likeness(vectors, distinct // n_words, distinct % n_words, workers)
+        _pair_scores(indptr, word, tf, idf, a[start:stop], b[start:stop], places,
+                     alike[np.searchsorted(distinct, keys)], scores[start:stop])
         start = stop
-    return np.minimum(scores, 1.0)
+    return scores
 
 
 def refined_scores(names: Sequence[str], a: np.ndarray, b: np.ndarray, threads: int = 0) -> np.ndarray:
