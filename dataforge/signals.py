@@ -8,16 +8,29 @@ signal is also remembered, so a run whose interrupt was swallowed on the way
 (a library that catches KeyboardInterrupt) still never lands an output
 (:func:`raise_if_stopped`, called before an output is renamed into place) and
 exits 128 + the signal's number.
+
+Python cannot raise everywhere: a signal handled inside a fork hook (logging
+releases its lock in one), a ``__del__`` or a weakref callback is reported as
+"Exception ignored in ..." and dropped.  So the stop signals are blocked while
+the process forks (the hooks run whole; logging's lock is released), and an
+interrupt that still lands where it cannot be raised is not printed but raised
+again a moment later (an alarm), when the main thread is back in ordinary code.
 """
 from __future__ import annotations
 
+import logging  # first: its fork hooks (a lock taken before, released after) then run inside ours
 import os
 import signal
+import sys
+import threading
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
 _stopped: Optional[int] = None
+_raised = False  # the stop signal was raised as Interrupted and not dropped by Python on the way
 _fork_hook = False
+_mask_before_fork = None
+RESEND_AFTER = 0.02  # seconds: an interrupt Python dropped is sent again this long after
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -34,11 +47,50 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _handler(signum, frame) -> None:
-    global _stopped
-    first = _stopped is None
+    global _stopped, _raised
     _stopped = signum
-    if first:  # a second signal while unwinding must not interrupt the clean-up itself
+    if not _raised:  # a second signal while unwinding must not interrupt the clean-up itself
+        _raised = True
         raise Interrupted(signum)
+
+
+def _unraisable(hook_args) -> None:
+    """An Interrupted Python could not raise (a fork hook, __del__): say nothing, raise it again soon.
+
+    Again by an alarm, not a thread: a thread started in a fork hook would make
+    Python 3.12+ warn that the process forked while multi-threaded.
+    """
+    global _raised, _resend
+    if (isinstance(hook_args.exc_value, Interrupted) and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()):
+        _raised = False
+        _resend = (hook_args.exc_value.signum, signal.signal(signal.SIGALRM, _raise_again))
+        signal.setitimer(signal.ITIMER_REAL, RESEND_AFTER)  # the main thread is back from its hook by then
+        return
+    _default_unraisable(hook_args)
+
+
+_default_unraisable = sys.unraisablehook
+_resend = None  # (the stop signal to raise again, the SIGALRM handler to put back)
+
+
+def _raise_again(alarm, frame) -> None:
+    global _resend
+    (signum, previous), _resend = _resend, None
+    signal.signal(signal.SIGALRM, previous)
+    _handler(signum, frame)
+
+
+def _block_for_fork() -> None:
+    global _mask_before_fork
+    _mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _unblock_in_parent() -> None:
+    global _mask_before_fork
+    mask, _mask_before_fork = _mask_before_fork, None
+    if mask is not None:  # a signal held back meanwhile is handled here, in ordinary code once resent
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def install() -> None:
@@ -52,8 +104,12 @@ def install() -> None:
     """
     for signum in STOP_SIGNALS:
         signal.signal(signum, _handler)
+    sys.unraisablehook = _unraisable
     global _fork_hook
     if not _fork_hook and hasattr(os, "register_at_fork"):
+        # registered last: blocks before every other hook runs, unblocks after all of them
+        if hasattr(signal, "pthread_sigmask"):
+            os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_in_parent)
         os.register_at_fork(after_in_child=_python_defaults)
         _fork_hook = True
 
@@ -80,11 +136,16 @@ def held_back() -> Iterator[None]:
 
 
 def _python_defaults() -> None:
-    global _stopped
-    _stopped = None
+    global _stopped, _raised, _mask_before_fork
+    _stopped, _raised = None, False
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is _handler:
             signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else signal.SIG_DFL)
+    if sys.unraisablehook is _unraisable:
+        sys.unraisablehook = _default_unraisable
+    mask, _mask_before_fork = _mask_before_fork, None
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def stopped() -> Optional[int]:

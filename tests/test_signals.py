@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -150,6 +152,48 @@ def test_a_swallowed_stop_signal_still_lands_nothing(tmp_path):
         assert stopped.value.exit_code == 143
         assert os.listdir(tmp_path) == []
     finally:
-        signals._stopped = None
+        signals._stopped, signals._raised = None, False
+        sys.unraisablehook = sys.__unraisablehook__
         for s, handler in saved.items():
             signal.signal(s, handler)
+
+
+FORK_HOOK_INTERRUPTED = textwrap.dedent("""
+    import logging, os, signal, sys, threading, time
+    from dataforge import signals
+    where = sys.argv[1]
+    kill = lambda: os.kill(os.getpid(), signal.SIGINT)
+    if where == "before":  # registered first, so it runs between our block and the fork
+        os.register_at_fork(before=kill)
+    signals.install()
+    if where == "after":  # registered last: runs in the parent after ours, signals unblocked
+        os.register_at_fork(after_in_parent=kill)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(5)
+        print("not interrupted")
+    except signals.Interrupted:
+        print("interrupted after the fork")
+    free = []
+    def take():
+        free.append(logging._lock.acquire(timeout=2))
+        if free[0]:
+            logging._lock.release()
+    t = threading.Thread(target=take)
+    t.start(); t.join()
+    print("logging lock free" if free == [True] else "logging lock held")
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork hooks")
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_an_interrupt_inside_a_fork_hook_is_raised_after_the_fork_and_prints_nothing(where):
+    """Python drops a KeyboardInterrupt raised in a fork hook ("Exception ignored in: ...", and
+    logging's lock stays taken): it must be quiet, then raised in ordinary code."""
+    got = subprocess.run([sys.executable, "-c", FORK_HOOK_INTERRUPTED, where], capture_output=True,
+                         text=True, timeout=60)
+    assert got.stderr == ""
+    assert got.stdout.splitlines() == ["interrupted after the fork", "logging lock free"]
