@@ -133,6 +133,51 @@ def test_soft_scores_same_words_score_one_and_a_misspelt_word_weighs_like_its_wo
     assert scores[3] == 0.0  # no words, no score
 
 
+def _soft_tfidf_by_definition(vectors: WordVectors, x: int, y: int) -> float:
+    """Soft TF-IDF of names x and y from the definition: rapidfuzz on every word pair, no bounds."""
+    from rapidfuzz.distance import Indel, LCSseq
+
+    def alike(u: str, v: str) -> float:
+        if u == v:
+            return 1.0
+        similarity = Indel.normalized_similarity(u, v)
+        short, long = sorted((u, v), key=len)
+        if (u[0] == v[0] and u[-1] == v[-1] and 2 <= len(short) <= 4 and len(long) >= len(short) + 2
+                and LCSseq.similarity(u, v) == len(short) and not set("AEIOUY") & set(short[1:])):
+            similarity = max(similarity, 0.9)
+        return similarity if similarity >= 0.7 else 0.0
+
+    m = vectors.counts
+    wx, wy = m.indices[m.indptr[x]:m.indptr[x + 1]], m.indices[m.indptr[y]:m.indptr[y + 1]]
+    tx, ty = m.data[m.indptr[x]:m.indptr[x + 1]], m.data[m.indptr[y]:m.indptr[y + 1]]
+    if not len(wx) or not len(wy):
+        return 0.0
+    like = np.array([[alike(vectors.words[u], vectors.words[v]) for v in wy] for u in wx]).reshape(len(wx), len(wy))
+    idf = vectors.idf
+    weight_x = tx * np.array([min([idf[u]] + [idf[v] for v, s in zip(wy, row) if s > 0]) for u, row in zip(wx, like)])
+    weight_y = ty * np.array([min([idf[v]] + [idf[u] for u, s in zip(wx, col) if s > 0])
+                              for v, col in zip(wy, like.T)])
+    terms = weight_x[:, None] * weight_y[None, :] * like / (np.linalg.norm(weight_x) * np.linalg.norm(weight_y))
+    return min(terms.max(axis=1).sum(), terms.max(axis=0).sum(), 1.0)
+
+
+def test_soft_scores_equal_the_definition_on_every_word_pair():
+    """The letter bound skips string comparisons only where they could not make words alike:
+    the scores equal a brute-force soft TF-IDF over many generated near-duplicates and strangers."""
+    names = [c.name for c in companies(600, 21, duplicate_rate=0.3)] + ["RD MGMT SVCS", "ROAD MANAGEMENT SERVICES", "GDNS", "GARDENS",
+                                              "AB", "ABC", "ZZZZ", "", "A&B", "12 ACRES", "21 ACRES"]
+    vectors = WordVectors(names)
+    rng = np.random.default_rng(4)
+    near = match_names(pd.Series(names), threshold=0.3)
+    a = np.concatenate([near.left_id.to_numpy(), rng.integers(0, len(names), 3000), np.arange(600, len(names))])
+    b = np.concatenate([near.right_id.to_numpy(), rng.integers(0, len(names), 3000),
+                        np.array([601, 600, 603, 602, 605, 604, 605, 608, 607, 610, 609])])
+    got = soft_scores(vectors, a, b)
+    expected = np.array([_soft_tfidf_by_definition(vectors, x, y) for x, y in zip(a, b)])
+    assert len(near) > 500 and (expected > 0.7).sum() > 300  # alike pairs, not only strangers
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("name,words", [
     ("ACME TRADING & CO LTD", ["ACME", "TRADING"]),
     ("NH DENTAL CARE LIMATED", ["NH", "DENTAL", "CARE"]),  # a misspelt legal form is still one

@@ -91,20 +91,14 @@ def _letter_counts(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.minimum(counts, 255).astype(np.uint8).reshape(len(words), LETTER_BINS)
 
 
-def _word_likeness(vectors: WordVectors, left: np.ndarray, right: np.ndarray, workers: int) -> np.ndarray:
-    """How alike each pair of word ids is: 1 for the same word, else Indel similarity or
-    an abbreviation's, 0 below :data:`WORD_SIMILARITY`."""
+def _word_likeness(vectors: WordVectors, a: np.ndarray, b: np.ndarray, workers: int) -> np.ndarray:
+    """How alike each pair of different word ids (a[k], b[k]) is: Indel similarity or an
+    abbreviation's, 0 below :data:`WORD_SIMILARITY`."""
     from rapidfuzz import process
     from rapidfuzz.distance import LCSseq
 
-    likeness = (left == right).astype(np.float64)
-    differ = np.flatnonzero(left != right)
-    if not len(differ):
-        return likeness
-    n = len(vectors.words)
-    key = np.minimum(left[differ], right[differ]) * n + np.maximum(left[differ], right[differ])
-    unique, inverse = np.unique(key, return_inverse=True)
-    a, b = unique // n, unique % n
+    if not len(a):
+        return np.zeros(0)
     common = process.cpdist(list(vectors.words[a]), list(vectors.words[b]), scorer=LCSseq.similarity,
                             workers=workers).astype(np.float64)  # longest common subsequence
     la, lb = vectors.lengths[a], vectors.lengths[b]
@@ -115,8 +109,7 @@ def _word_likeness(vectors: WordVectors, left: np.ndarray, right: np.ndarray, wo
                     & np.where(la < lb, vectors.contracted[a], vectors.contracted[b]))
     similarity = np.where(abbreviation, np.maximum(similarity, ABBREVIATION_SIMILARITY), similarity)
     similarity[similarity < WORD_SIMILARITY] = 0.0
-    likeness[differ] = similarity[inverse]
-    return likeness
+    return similarity
 
 
 def _may_be_alike_py(x: int, y: int, lengths, initials, finals, contracted, letters) -> bool:
@@ -158,6 +151,32 @@ def _word_pairs_py(indptr, word, a, b, lengths, initials, finals, contracted, le
     return keys[:found], places[:found]
 
 
+def _capped_weights_py(word, tf, idf, start, other_start, alike, weights):
+    """The weights of one name's words (from *start*) against the other's (from *other_start*),
+    *alike* theirs x the other's, into *weights*: tf x idf, the idf no more than that of a word of
+    the other name it is alike to.  Returns the sum of their squares."""
+    norm = 0.0
+    for i in range(alike.shape[0]):
+        least = idf[word[start + i]]
+        for j in range(alike.shape[1]):
+            if alike[i, j] > 0:
+                least = min(least, idf[word[other_start + j]])
+        weights[i] = tf[start + i] * least
+        norm += weights[i] * weights[i]
+    return norm
+
+
+def _best_matches_py(weights, other_weights, alike, norms):
+    """Sum over one name's words of its best weighted likeness to a word of the other."""
+    total = 0.0
+    for i in range(alike.shape[0]):
+        best = 0.0
+        for j in range(alike.shape[1]):
+            best = max(best, weights[i] * other_weights[j] * alike[i, j] / norms)
+        total += best
+    return total
+
+
 def _pair_scores_py(indptr, word, tf, idf, a, b, places, alike, out):
     """Each name pair's soft TF-IDF (see :func:`soft_scores`) into *out*: *alike* is the likeness of
     the word pairs at *places* (in :func:`_word_pairs`'s order); other differing words are 0 alike."""
@@ -184,35 +203,12 @@ def _pair_scores_py(indptr, word, tf, idf, a, b, places, alike, out):
             out[k] = 0.0  # a name with no words scores 0
             continue
         # a word weighs tf x idf, but no more than the word of the other name it resembles
-        norm_a = 0.0
-        for i in range(na):
-            least = idf[word[start_a + i]]
-            for j in range(nb):
-                if likeness[i, j] > 0:
-                    least = min(least, idf[word[start_b + j]])
-            weight_a[i] = tf[start_a + i] * least
-            norm_a += weight_a[i] * weight_a[i]
-        norm_b = 0.0
-        for j in range(nb):
-            least = idf[word[start_b + j]]
-            for i in range(na):
-                if likeness[i, j] > 0:
-                    least = min(least, idf[word[start_a + i]])
-            weight_b[j] = tf[start_b + j] * least
-            norm_b += weight_b[j] * weight_b[j]
+        alike_ab = likeness[:na, :nb]
+        norm_a = _capped_weights(word, tf, idf, start_a, start_b, alike_ab, weight_a)
+        norm_b = _capped_weights(word, tf, idf, start_b, start_a, alike_ab.T, weight_b)
         norms = np.sqrt(norm_a) * np.sqrt(norm_b)
-        forward = 0.0
-        for i in range(na):  # each word of a, its best in b
-            best = 0.0
-            for j in range(nb):
-                best = max(best, weight_a[i] * weight_b[j] * likeness[i, j] / norms)
-            forward += best
-        backward = 0.0
-        for j in range(nb):
-            best = 0.0
-            for i in range(na):
-                best = max(best, weight_a[i] * weight_b[j] * likeness[i, j] / norms)
-            backward += best
+        forward = _best_matches(weight_a, weight_b, alike_ab, norms)  # each word of a, its best in b
+        backward = _best_matches(weight_b, weight_a, alike_ab.T, norms)
         out[k] = min(min(forward, backward), 1.0)
 
 
@@ -220,10 +216,13 @@ try:
     from numba import njit
 
     _may_be_alike = njit(cache=True, nogil=True)(_may_be_alike_py)
+    _capped_weights = njit(cache=True, nogil=True)(_capped_weights_py)
+    _best_matches = njit(cache=True, nogil=True)(_best_matches_py)
     _word_pairs = njit(cache=True, nogil=True)(_word_pairs_py)
     _pair_scores = njit(cache=True, nogil=True)(_pair_scores_py)
 except ImportError:  # pragma: no cover - numba is a dependency
     _may_be_alike, _word_pairs, _pair_scores = _may_be_alike_py, _word_pairs_py, _pair_scores_py
+    _capped_weights, _best_matches = _capped_weights_py, _best_matches_py
 
 
 def soft_scores(vectors: WordVectors, a: np.ndarray, b: np.ndarray, threads: int = 0) -> np.ndarray:
