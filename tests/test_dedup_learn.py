@@ -10,6 +10,7 @@ from dataforge.dedup.match import find_matches
 from dataforge.dedup.normalise import designators, legal_form_class
 from dataforge.dedup.options import MatchOptions
 from dataforge.errors import UsageError
+from dataforge.synthetic.companies import companies
 
 
 def test_em_recovers_known_m_and_u_from_simulated_comparisons():
@@ -187,3 +188,33 @@ def test_word_levels_tell_a_replaced_word_from_a_typo_an_abbreviation_and_an_ext
     sets, text = _sets(words)
     a = np.arange(0, 2 * len(pairs), 2)
     assert list(word_levels(sets, text, a, a + 1)) == [level for _, _, level in pairs]
+
+
+def test_word_levels_equal_their_definition_on_generated_names():
+    """The compiled loops give each pair the level its word sets and words_alike say, pair by pair."""
+    from dataforge.dedup.learn import _sets, word_levels, words_alike
+    from dataforge.synthetic.persons import persons
+
+    names = [f"{p.given} {p.surname} {p.street}" for p in persons(400, seed=8)] + [c.name for c in companies(400, seed=8, duplicate_rate=0.3)]
+    words = [name.upper().split() for name in names] + [[]]
+    sets, text = _sets(words)
+    rng = np.random.default_rng(2)
+    a = np.concatenate([rng.integers(0, len(words), 4000), np.arange(len(words) - 1), [len(words) - 1]])
+    b = np.concatenate([rng.integers(0, len(words), 4000), np.arange(1, len(words)), [len(words) - 1]])
+
+    def by_definition(x: int, y: int) -> int:
+        mine, theirs = set(words[x]), set(words[y])
+        if not mine and not theirs:
+            return -1
+        only_mine, only_theirs = sorted(mine - theirs), sorted(theirs - mine)
+        if only_mine and only_theirs:  # a word written another way on the other side is not extra
+            only_mine = [w for w in only_mine if not words_alike([w] * len(only_theirs), only_theirs, 1).any()]
+            only_theirs = [w for w in only_theirs if not words_alike([w] * len(mine - theirs),
+                                                                     sorted(mine - theirs), 1).any()]
+        return 2 if only_mine and only_theirs else 1 if only_mine or only_theirs else 0
+
+    expected = [by_definition(x, y) for x, y in zip(a, b)]
+    got = word_levels(sets, text, a, b)
+    assert list(got) == expected
+    assert {0, 1, 2} <= set(expected)  # typos and extra words as well as other names
+    assert sum(e == 0 for e, x, y in zip(expected, a, b) if words[x] != words[y]) > 10

@@ -12,3 +12,13 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
+
+
+def compiled(function):
+    """*function* compiled by numba (cached on disk, releasing the GIL); as it is where numba is
+    missing (numba is a dependency: this keeps odd installs importable, slowly)."""
+    try:
+        from numba import njit
+    except ImportError:  # pragma: no cover
+        return function
+    return njit(cache=True, nogil=True)(function)

@@ -116,7 +116,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from dataforge.dedup.arrays import sorted_unique
+from dataforge.dedup.arrays import compiled, sorted_unique
 from dataforge.dedup.normalise import ROMAN_NUMERAL as _ROMAN_NUMERAL, designators, legal_form_class, same_as_key, split_legal_form
 from dataforge.dedup.options import MatchOptions
 from dataforge.errors import UsageError
@@ -512,42 +512,115 @@ def words_alike(left: list, right: list, threads: int = 0) -> np.ndarray:
     return alike
 
 
+def _unshared_py(indptr, idx, a, b, counts):
+    """Each pair's count of a's words b lacks and of b's words a lacks (sorted rows) into counts."""
+    total = 0
+    for k in range(len(a)):
+        i, i_end = indptr[a[k]], indptr[a[k] + 1]
+        j, j_end = indptr[b[k]], indptr[b[k] + 1]
+        only_a, only_b = 0, 0
+        while i < i_end and j < j_end:
+            if idx[i] == idx[j]:
+                i += 1
+                j += 1
+            elif idx[i] < idx[j]:
+                only_a += 1
+                i += 1
+            else:
+                only_b += 1
+                j += 1
+        only_a += i_end - i
+        only_b += j_end - j
+        counts[k, 0] = only_a
+        counts[k, 1] = only_b
+        if only_a > 0 and only_b > 0:
+            total += only_a * only_b
+    return total
+
+
+def _unshared_pairs_py(indptr, idx, a, b, counts, n_words, keys):
+    """The (a word b lacks, b word a lacks) pairs of each pair with both, a's words major, as keys."""
+    at = 0
+    left = np.empty(counts[:, 0].max() if len(counts) else 0, np.int64)
+    right = np.empty(counts[:, 1].max() if len(counts) else 0, np.int64)
+    for k in range(len(a)):
+        if counts[k, 0] == 0 or counts[k, 1] == 0:
+            continue
+        i, i_end = indptr[a[k]], indptr[a[k] + 1]
+        j, j_end = indptr[b[k]], indptr[b[k] + 1]
+        na, nb = 0, 0
+        while i < i_end or j < j_end:
+            if i < i_end and j < j_end and idx[i] == idx[j]:
+                i += 1
+                j += 1
+            elif j >= j_end or (i < i_end and idx[i] < idx[j]):
+                left[na] = idx[i]
+                na += 1
+                i += 1
+            else:
+                right[nb] = idx[j]
+                nb += 1
+                j += 1
+        for x in range(na):
+            for y in range(nb):
+                keys[at] = left[x] * n_words + right[y]
+                at += 1
+
+
+def _without_partner_py(alike) -> int:
+    """Rows of *alike* (one name's unshared words x the other's) with no word written another way."""
+    count = 0
+    for x in range(alike.shape[0]):
+        found = False
+        for y in range(alike.shape[1]):
+            found = found or alike[x, y]
+        count += not found
+    return count
+
+
+def _left_over_py(counts, alike, level):
+    """Level 2 stays where each name keeps a word with no partner written another way, else 1 or 0."""
+    at = 0
+    for k in range(len(counts)):
+        na, nb = counts[k, 0], counts[k, 1]
+        if na == 0 or nb == 0:
+            continue
+        pairs = alike[at:at + na * nb].reshape(na, nb)
+        left_over_a, left_over_b = _without_partner(pairs), _without_partner(pairs.T)
+        at += na * nb
+        level[k] = 2 if left_over_a > 0 and left_over_b > 0 else 1 if left_over_a > 0 or left_over_b > 0 else 0
+
+
+_unshared = compiled(_unshared_py)
+_unshared_pairs = compiled(_unshared_pairs_py)
+_without_partner = compiled(_without_partner_py)
+_left_over = compiled(_left_over_py)
+
+
 def word_levels(sets: sp.csr_matrix, text: np.ndarray, a: np.ndarray, b: np.ndarray, threads: int = 0) -> np.ndarray:
     """The words measure for name pairs (a[k], b[k]): 0 when each word of either name is in the other
     or written another way there (a typo, an abbreviation), 1 when one name has words more, 2 when each
     has a word the other lacks ("SARAH SMITH" and "JAMES SMITH": another person; "HARRIS PLUMBING"
-    and "DAVIES PLUMBING": another firm); -1 (missing) when neither has a word."""
+    and "DAVIES PLUMBING": another firm); -1 (missing) when neither has a word.  Compiled loops over
+    each pair's words; rapidfuzz compares each distinct pair of unshared words once."""
     level = np.full(len(a), -1, np.int8)
     if not len(a):
         return level
-    size = np.diff(sets.indptr)
-    shared = _row_dots(sets, sets, a, b)
-    extra_a, extra_b = size[a] - shared, size[b] - shared
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    indptr, idx = sets.indptr.astype(np.int64), sets.indices.astype(np.int64)
+    counts = np.empty((len(a), 2), np.int64)
+    total = _unshared(indptr, idx, a, b, counts)
+    extra_a, extra_b = counts[:, 0], counts[:, 1]
     level[:] = np.where((extra_a > 0) & (extra_b > 0), 2, np.where((extra_a > 0) | (extra_b > 0), 1, 0))
+    size = np.diff(indptr)
     level[(size[a] == 0) & (size[b] == 0)] = -1
-    both = np.flatnonzero(level == 2)  # is a word on one side another way of writing one on the other?
-    if len(both):
-        rows = np.arange(len(both))
-        left = sets[a[both]] - sets[a[both]].multiply(sets[b[both]])  # each pair's words that b lacks
-        right = sets[b[both]] - sets[b[both]].multiply(sets[a[both]])
-        left.eliminate_zeros(), right.eliminate_zeros()
-        left.sort_indices(), right.sort_indices()
-        ka, kb = np.diff(left.indptr), np.diff(right.indptr)
-        combos = ka * kb
-        pair = np.repeat(rows, combos)
-        within = np.arange(int(combos.sum())) - np.repeat(np.cumsum(combos) - combos, combos)
-        ia, ib = within // kb[pair], within % kb[pair]
-        wa, wb = left.indices[left.indptr[pair] + ia], right.indices[right.indptr[pair] + ib]
-        key, inverse = np.unique(wa.astype(np.int64) * len(text) + wb, return_inverse=True)
-        alike = words_alike(list(text[key // len(text)]), list(text[key % len(text)]), threads)[inverse]
-        # the words with a partner written another way, counted once each
-        found_a = np.bincount(sorted_unique(pair[alike] * (ka.max() + 1) + ia[alike]) // (ka.max() + 1),
-                              minlength=len(both))
-        found_b = np.bincount(sorted_unique(pair[alike] * (kb.max() + 1) + ib[alike]) // (kb.max() + 1),
-                              minlength=len(both))
-        left_over_a, left_over_b = ka - found_a, kb - found_b
-        level[both] = np.where((left_over_a > 0) & (left_over_b > 0), 2,
-                               np.where((left_over_a > 0) | (left_over_b > 0), 1, 0))
+    if total:  # is a word on one side another way of writing one on the other?
+        n = len(text)
+        keys = np.empty(total, np.int64)
+        _unshared_pairs(indptr, idx, a, b, counts, n, keys)
+        distinct = sorted_unique(keys)
+        alike = words_alike(list(text[distinct // n]), list(text[distinct % n]), threads)
+        _left_over(counts, alike[np.searchsorted(distinct, keys)], level)
     return level
 
 

@@ -35,7 +35,7 @@ from typing import Optional, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from dataforge.dedup.arrays import sorted_unique
+from dataforge.dedup.arrays import compiled, sorted_unique
 from dataforge.dedup.normalise import name_words
 
 # words at least this alike (rapidfuzz Indel normalized similarity) match, weighted by it:
@@ -212,17 +212,11 @@ def _pair_scores_py(indptr, word, tf, idf, a, b, places, alike, out):
         out[k] = min(min(forward, backward), 1.0)
 
 
-try:
-    from numba import njit
-
-    _may_be_alike = njit(cache=True, nogil=True)(_may_be_alike_py)
-    _capped_weights = njit(cache=True, nogil=True)(_capped_weights_py)
-    _best_matches = njit(cache=True, nogil=True)(_best_matches_py)
-    _word_pairs = njit(cache=True, nogil=True)(_word_pairs_py)
-    _pair_scores = njit(cache=True, nogil=True)(_pair_scores_py)
-except ImportError:  # pragma: no cover - numba is a dependency
-    _may_be_alike, _word_pairs, _pair_scores = _may_be_alike_py, _word_pairs_py, _pair_scores_py
-    _capped_weights, _best_matches = _capped_weights_py, _best_matches_py
+_may_be_alike = compiled(_may_be_alike_py)
+_capped_weights = compiled(_capped_weights_py)
+_best_matches = compiled(_best_matches_py)
+_word_pairs = compiled(_word_pairs_py)
+_pair_scores = compiled(_pair_scores_py)
 
 
 def soft_scores(vectors: WordVectors, a: np.ndarray, b: np.ndarray, threads: int = 0) -> np.ndarray:
