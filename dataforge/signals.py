@@ -64,7 +64,8 @@ def _unraisable(hook_args) -> None:
     if (isinstance(hook_args.exc_value, Interrupted) and hasattr(signal, "setitimer")
             and threading.current_thread() is threading.main_thread()):
         _raised = False
-        _resend = (hook_args.exc_value.signum, signal.signal(signal.SIGALRM, _raise_again))
+        if _resend is None:  # (one alarm for interrupts dropped one after another)
+            _resend = (hook_args.exc_value.signum, signal.signal(signal.SIGALRM, _raise_again))
         signal.setitimer(signal.ITIMER_REAL, RESEND_AFTER)  # the main thread is back from its hook by then
         return
     _default_unraisable(hook_args)
@@ -76,6 +77,8 @@ _resend = None  # (the stop signal to raise again, the SIGALRM handler to put ba
 
 def _raise_again(alarm, frame) -> None:
     global _resend
+    if _resend is None:
+        return
     (signum, previous), _resend = _resend, None
     signal.signal(signal.SIGALRM, previous)
     _handler(signum, frame)
