@@ -409,17 +409,13 @@ def _sets(per_name: list) -> tuple:
 class _Names:
     """What the measures need of each distinct name, computed once."""
 
-    def __init__(self, names: np.ndarray, options: MatchOptions, tfidf: Optional[tuple] = None):
-        """*tfidf*: (names, their 3-gram TF-IDF rows) fitted on these same names, when at hand (the product's)."""
+    def __init__(self, names: np.ndarray, options: MatchOptions):
+        from dataforge.dedup.match import _vectors
         from dataforge.dedup.refine import WordVectors
 
         self.names = names
         self.options = options
         self._vectors = None
-        if tfidf is not None and len(tfidf[0]) == len(names):  # fitted on the same names: the same rows
-            where = pd.Index(tfidf[0]).get_indexer(names)
-            if (where >= 0).all():
-                self._vectors = tfidf[1][where]
         splits = [split_legal_form(n) for n in names]  # each name's words and legal forms, once
         # the register's "same as" rule: the same words, a leading THE and the legal form aside
         keys = pd.factorize(pd.Series([same_as_key(n, words) for n, (words, _) in zip(names, splits)], dtype=object))
@@ -691,12 +687,11 @@ def _tf_adjustment(frequency_left: np.ndarray, frequency_right: np.ndarray, exac
 
 def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: list, left: np.ndarray,
             right: np.ndarray, options: MatchOptions, spelled: Optional[int] = None,
-            cosine: Optional[np.ndarray] = None, tfidf: Optional[tuple] = None) -> Comparisons:
+            cosine: Optional[np.ndarray] = None) -> Comparisons:
     """The comparison vectors of record pairs (left[k] of *names*, right[k] of *right_names*);
     *also* and *right_also* are each side's --also columns, normalised.  With *spelled*, only
     the first *spelled* pairs get the name measure (the rest: missing, cosine 0).  *cosine*: the
-    names' 3-gram cosines that are known (the product's; NaN where not), for the first pairs; *tfidf*:
-    the product's (names, 3-gram TF-IDF rows), reused when fitted on the same distinct names."""
+    names' 3-gram cosines that are known (the product's; NaN where not), for the first pairs."""
     both = np.concatenate([names, right_names]).astype(object)
     codes, distinct = pd.factorize(both)
     distinct = np.asarray(distinct, dtype=object)
@@ -711,7 +706,7 @@ def compare(names: np.ndarray, right_names: np.ndarray, also: list, right_also: 
     if cosine is not None:
         known = np.full(len(ua), np.nan)
         known[inverse[:len(cosine)]] = cosine
-    name_levels, cosine = _Names(distinct, options, tfidf).levels(ua, ub, options.threads, spell, known)
+    name_levels, cosine = _Names(distinct, options).levels(ua, ub, options.threads, spell, known)
     columns = [level[inverse] for level in name_levels]
     tf = [np.zeros(len(left)) for _ in columns]
     frequency = _frequencies(codes, np.zeros(len(codes), bool))
@@ -1046,7 +1041,7 @@ def learned_matches(names: pd.Series, ids: pd.Series, *, against: Optional[pd.Se
                                  if model is None else (np.empty(0, np.int64),) * 2)
     both = compare(np.asarray(name_text, object), np.asarray(right_text, object), mine_values, theirs_values,
                    np.concatenate([left, random_left]), np.concatenate([right, random_right]), options,
-                   spelled=len(left), cosine=cosine, tfidf=None if index is not None else mine_names.tfidf)
+                   spelled=len(left), cosine=cosine)
     comparisons, sample = both.split(len(left))
     seconds["compare"] = time.perf_counter() - step
     step = time.perf_counter()

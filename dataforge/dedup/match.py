@@ -66,7 +66,6 @@ class _ByName:
         self.rows = self.positions[order]  # positions sorted by name code, input order within a name
         self.count = np.bincount(codes, minlength=len(self.distinct))
         self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
-        self.tfidf: Optional[tuple] = None  # (names, their 3-gram TF-IDF rows) once the product has them
 
     def cross(self, a: np.ndarray, other: "_ByName", b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (row of name a[k], row of name b[k]) and its k."""
@@ -140,7 +139,6 @@ def candidate_pairs(names: pd.Series, against: Optional[pd.Series], options: Mat
     mine = _ByName(names)
     if against is None:
         vectors = _vectors(list(mine.distinct), options)
-        mine.tfidf = (mine.distinct, vectors)
         seconds["vectorise"] = time.perf_counter() - started
         rows, cols, scores = product(vectors, vectors, options.top, options.candidate_threshold, options.threads,
                                      options.block_rows, progress, options.kernel)
@@ -165,7 +163,6 @@ def candidate_pairs(names: pd.Series, against: Optional[pd.Series], options: Mat
         theirs = _ByName(against)
         vocabulary = pd.unique(np.concatenate([mine.distinct, theirs.distinct]))
         vectors = _vectors(list(vocabulary), options)  # fitted on both lists, as string_grouper does
-        mine.tfidf = theirs.tfidf = (vocabulary, vectors)
         seconds["vectorise"] = time.perf_counter() - started
         where = pd.Index(vocabulary).get_indexer(theirs.distinct)
         rows, cols, scores = product(vectors[: len(mine.distinct)], vectors[where], options.top,
