@@ -38,3 +38,27 @@ def test_importing_the_jobs_and_the_cli_leaves_the_environment_alone():
     env = {k: v for k, v in os.environ.items() if k != "SETUPTOOLS_USE_DISTUTILS"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert done.stdout.strip() == "False"
+
+
+def test_verbose_commands_one_after_another_in_one_process_keep_one_log_handler(tmp_path):
+    """A script (or a test) that runs several commands in one process: each -v command logs mrjob's
+    lines once, on its own stderr, by one handler (not one more a command, writing to the stderr of
+    commands long gone), and a command without -v leaves none."""
+    import logging
+
+    from click.testing import CliRunner
+
+    from dataforge.cli import cli
+
+    (tmp_path / "in.jsonl").write_bytes(b'{"jobId": 1, "title": "Data Scientist"}\n')
+    runner = CliRunner()
+    handlers, outputs = [], []
+    for k, flags in enumerate((["-v"], ["-v"], [])):
+        run = runner.invoke(cli, ["jobs", "filter", str(tmp_path / "in.jsonl"), "--title", "data", "-r", "inline",
+                                  "-o", str(tmp_path / f"out{k}.jsonl"), *flags])
+        assert run.exit_code == 0, run.output
+        outputs.append(run.stderr if hasattr(run, "stderr") else run.output)
+        handlers.append(len(logging.getLogger("mrjob").handlers))
+    before = handlers[0] - 1
+    assert handlers == [before + 1, before + 1, before]
+    assert [o.count("Running step 1 of 1") for o in outputs] == [1, 1, 0]

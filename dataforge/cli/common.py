@@ -120,11 +120,15 @@ class Reporter:
         self.quiet = quiet
         self.as_json = as_json
         # mrjob logs a failed task's whole story; without -v the one Error: line says it
-        logging.getLogger("mrjob").setLevel(logging.INFO if verbose else logging.CRITICAL + 1)
+        log = logging.getLogger("mrjob")
+        log.setLevel(logging.INFO if verbose else logging.CRITICAL + 1)
+        for earlier in [h for h in log.handlers if getattr(h, "dataforge", False)]:
+            log.removeHandler(earlier)  # one command after another in one process: one handler, today's stderr
         if verbose:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(message)s"))
-            logging.getLogger("mrjob").addHandler(handler)
+            handler.dataforge = True
+            log.addHandler(handler)
 
     def say(self, message: str) -> None:
         if not self.quiet:
