@@ -32,6 +32,62 @@ def test_em_recovers_known_m_and_u_from_simulated_comparisons():
         assert np.abs(u[k] - true_u[k]).max() < 0.03
 
 
+def _three_kinds(rng, n_match: int, n_related: int, n_other: int, matches_replaced: float = 0.0):
+    """Comparison vectors (name, numbers, legal form, town) of matches, of related non-matches (a word
+    of the name replaced, everything else agreeing: a household) and of other non-matches; whether
+    each pair shares a rare number (the matches do, the related never), and which are matches."""
+    from dataforge.dedup.learn import FIRST_REPLACED
+
+    def pick(n, choices, p):
+        return rng.choice(choices, n, p=np.asarray(p) / np.sum(p))
+
+    good = list(range(FIRST_REPLACED))
+    replaced = list(range(FIRST_REPLACED, len(NAME_LEVELS)))
+    name = np.concatenate([
+        np.where(rng.random(n_match) < matches_replaced, pick(n_match, replaced, [1, 2, 1]),
+                 pick(n_match, good, 0.7 ** np.arange(len(good)))),
+        pick(n_related, replaced, [1, 4, 2]),
+        pick(n_other, list(range(len(NAME_LEVELS))), [0.1] * 10 + [0.5] * 4 + [1, 3, 40])])
+    numbers = np.concatenate([pick(n_match, range(5), [90, 3, 2, 3, 2]), pick(n_related, range(5), [90, 3, 2, 3, 2]),
+                              pick(n_other, range(5), [3, 1, 2, 30, 64])])
+    legal = np.concatenate([pick(n_match, range(3), [90, 8, 2]), pick(n_related, range(3), [90, 8, 2]),
+                            pick(n_other, range(3), [70, 20, 10])])
+    town = np.concatenate([pick(n_match, range(3), [97, 2, 1]), pick(n_related, range(3), [97, 2, 1]),
+                           pick(n_other, range(3), [3, 2, 95])])
+    levels = np.stack([name, numbers, legal, town], axis=1).astype(np.int8)
+    shares_rare = np.concatenate([rng.random(n_match) < 0.8, np.zeros(n_related, bool), rng.random(n_other) < 0.01])
+    match = np.arange(len(levels)) < n_match
+    return levels, shares_rare, match
+
+
+def test_em_keeps_related_non_matches_apart_from_the_matches():
+    """Households (a given name replaced, the address agreeing) outnumber the duplicates among the
+    candidates: two classes take them for matches; the related class keeps them out."""
+    from dataforge.dedup.learn import FIRST_REPLACED
+
+    rng = np.random.default_rng(5)
+    levels, shares_rare, match = _three_kinds(rng, 2000, 3000, 40000)
+    sizes = [len(NAME_LEVELS), 5, 3, 3]
+    two = estimate(levels, sizes)
+    three = estimate(levels, sizes, shares_rare=shares_rare)
+    assert two[0][0][FIRST_REPLACED:].sum() > 0.4  # the two-class matches are mostly households
+    assert three[0][0][FIRST_REPLACED:].sum() < 0.05
+    assert abs(three[2] - match.mean()) < 0.01
+
+
+def test_matches_that_share_a_rare_number_stay_matches_when_a_word_of_the_name_differs():
+    """A record with one field mistyped past recognition (FEBRL's, all in one text) differs in a word
+    too, but shares its id or date of birth: never a related non-match."""
+    from dataforge.dedup.learn import FIRST_REPLACED
+
+    rng = np.random.default_rng(6)
+    levels, shares_rare, match = _three_kinds(rng, 3000, 0, 3000, matches_replaced=0.3)
+    shares_rare[:3000] = True
+    m, u, prior, _ = estimate(levels, [len(NAME_LEVELS), 5, 3, 3], shares_rare=shares_rare)
+    assert m[0][FIRST_REPLACED:].sum() > 0.2
+    assert abs(prior - match.mean()) < 0.02
+
+
 @pytest.mark.parametrize("size", [3, 5, len(NAME_LEVELS)])
 def test_a_better_level_never_has_a_smaller_share_of_matches(size):
     rng = np.random.default_rng(size)
