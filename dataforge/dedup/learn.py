@@ -825,12 +825,19 @@ def estimate(levels: np.ndarray, sizes: list, fixed: Optional[np.ndarray] = None
     return m, u, prior, iterations
 
 
+def _name_prior(size: int) -> np.ndarray:
+    """The name measure's prior pairs a class: NAME_PRIOR_PAIRS in all, halving level by level from the
+    best (the matches'; reversed, the non-matches')."""
+    prior = NAME_PRIOR_RATIO ** -np.arange(size, dtype=np.float64)
+    prior *= NAME_PRIOR_PAIRS / prior.sum()
+    return prior
+
+
 def _em(patterns, count, known_match, known_other, sizes, m, u, prior, anchor: dict) -> tuple:
     """EM from one start (m, u, prior); see :func:`estimate`.  *anchor*: the measures' u among random pairs."""
     known = known_match + known_other
     strength = np.maximum(LABEL_PRIOR_PAIRS, count / LABEL_REACH)  # what EM's estimate of a pattern is worth
-    name_prior = NAME_PRIOR_RATIO ** -np.arange(sizes[0], dtype=np.float64)
-    name_prior *= NAME_PRIOR_PAIRS / name_prior.sum()
+    name_prior = _name_prior(sizes[0])
     iterations = 0
     for iterations in range(1, EM_MAX_ITERATIONS + 1):
         logit = _log_ratio(patterns, m, u) + math.log2(prior / (1 - prior))
@@ -881,8 +888,7 @@ def _em_related(patterns, shares_rare, count, sizes, m, u, prior, anchor: dict) 
     share = float(m[0][replaced].sum())
     classes = [[only(m[0], ~replaced)] + m[1:], [only(m[0], replaced)] + m[1:], list(u)]
     priors = np.array([prior * (1 - share), prior * share, 1 - prior])
-    name_prior = NAME_PRIOR_RATIO ** -np.arange(sizes[0], dtype=np.float64)
-    name_prior *= NAME_PRIOR_PAIRS / name_prior.sum()
+    name_prior = _name_prior(sizes[0])
     m_out, u_out = m, u
     iterations = 0
     with np.errstate(divide="ignore"):
